@@ -1,0 +1,77 @@
+"""Dependencies shared by the routes: settings, the store, and the caller's API key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from app.api.problems import Problem
+from app.config import Settings
+from app.store import EventStore
+from app.store.keys import ApiKey, KeyRing
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_store(request: Request) -> EventStore:
+    return request.app.state.store
+
+
+def get_keys(request: Request) -> KeyRing:
+    return request.app.state.keys
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[EventStore, Depends(get_store)]
+
+
+def caller(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> ApiKey | None:
+    """The API key presented with the request, if any; a key that is given must be valid."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(401, "bad-credentials", "send the API key as 'Authorization: Bearer <key>'")
+    key = get_keys(request).authenticate(token.strip())
+    if key is None:
+        raise Problem(401, "bad-credentials", "this API key is unknown or has been revoked")
+    return key
+
+
+CallerDep = Annotated[ApiKey | None, Depends(caller)]
+
+
+def needs(scope: str):
+    def check(key: CallerDep, settings: SettingsDep) -> ApiKey | None:
+        if key is None:
+            if scope == "read" and settings.public_read:
+                return None
+            raise Problem(401, "missing-credentials", f"this request needs an API key with the '{scope}' scope")
+        if not key.allows(scope):
+            raise Problem(403, "missing-scope", f"this API key lacks the '{scope}' scope")
+        return key
+
+    return check
+
+
+Reader = Annotated[ApiKey | None, Depends(needs("read"))]
+Writer = Annotated[ApiKey, Depends(needs("write"))]
+WebhookManager = Annotated[ApiKey, Depends(needs("webhooks"))]
+
+
+async def json_body(request: Request) -> None:
+    """Writes take JSON only: anything else is a 415 rather than a confusing validation error."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise Problem(
+            415, "unsupported-media-type",
+            f"send the body as application/json, not {media_type or 'no content type'}",
+        )
+
+
+JsonBody = Depends(json_body)

@@ -1,0 +1,78 @@
+"""The FastAPI application: one place that collects the routers and error handlers."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.engine import Engine
+
+from app import commands
+from app.api import problems
+from app.api.limits import BodySizeLimit
+from app.api.routes import incidents, log
+from app.config import Settings
+from app.db import create_engine
+from app.store import DuplicateEventId, EventStore, IdempotencyKeyReused, VersionConflict
+from app.store.keys import KeyRing
+
+logger = logging.getLogger("timeline")
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    engine = engine or create_engine(settings.database_url, durability=settings.durability)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Incident timeline service",
+        version="1",
+        description="An append-only record of dated assertions about news incidents, and their timelines.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.store = EventStore(engine)
+    app.state.keys = KeyRing(engine)
+
+    problems.install(app)
+    _install_domain_errors(app)
+    app.include_router(incidents.router)
+    app.include_router(log.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz():
+        """Liveness: the process is up and the database answers."""
+        return {"status": "ok", "head_position": app.state.store.head_position()}
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Last-Event-ID"],
+            expose_headers=["ETag", "Location"],
+        )
+    return app
+
+
+def _install_domain_errors(app: FastAPI) -> None:
+    def handle(exc_type, status, slug, **extra_of):
+        @app.exception_handler(exc_type)
+        async def _handler(request: Request, exc):
+            extra = {name: getter(exc) for name, getter in extra_of.items()}
+            return problems.problem_response(status, slug, str(exc), instance=request.url.path, **extra)
+
+    handle(commands.IncidentNotFound, 404, "incident-not-found")
+    handle(commands.IncidentExists, 409, "incident-exists")
+    handle(VersionConflict, 409, "version-conflict",
+           expected_version=lambda e: e.expected, current_version=lambda e: e.actual)
+    handle(IdempotencyKeyReused, 422, "idempotency-key-reused")
+    handle(DuplicateEventId, 409, "duplicate-event-id")

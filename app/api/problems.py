@@ -1,0 +1,112 @@
+"""RFC 9457 problem details for every error the API returns."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from events.catalog import InvalidEvent
+
+log = logging.getLogger("timeline.api")
+
+PROBLEM_JSON = "application/problem+json"
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Unprocessable request",
+    429: "Too many requests",
+    500: "Internal error",
+}
+
+
+class Problem(Exception):
+    """An error for the API's user: a status, a short slug, and a sentence saying what is wrong."""
+
+    def __init__(self, status: int, slug: str, detail: str, *, errors: list[dict] | None = None, **extra: Any):
+        self.status, self.slug, self.detail, self.errors, self.extra = status, slug, detail, errors, extra
+        super().__init__(detail)
+
+
+def problem_response(
+    status: int, slug: str, detail: str, *, instance: str | None = None, errors=None, headers=None, **extra
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://incident-timeline.dev/problems/{slug}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def field_path(location) -> str:
+    """`("body", "events", 0, "data", "occurred")` -> `events[0].data.occurred`."""
+    path = ""
+    for part in location:
+        if part == "body" and not path:
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(
+            exc.status, exc.slug, exc.detail, instance=request.url.path, errors=exc.errors, headers=headers, **exc.extra
+        )
+
+    @app.exception_handler(InvalidEvent)
+    async def _invalid_event(request: Request, exc: InvalidEvent):
+        errors = [{"field": p.field, "message": p.message} for p in exc.problems]
+        return problem_response(422, "invalid-event", str(exc), instance=request.url.path, errors=errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        raw = exc.errors()
+        if any(error.get("type") == "json_invalid" for error in raw):
+            return problem_response(
+                400, "malformed-json", "the request body is not valid JSON", instance=request.url.path
+            )
+        errors = [{"field": field_path(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in raw]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem_response(422, "invalid-request", detail, instance=request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"there is nothing at {request.url.path}"
+        return problem_response(
+            exc.status_code, f"http-{exc.status_code}", detail, instance=request.url.path, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(
+            500, "internal-error", "the service failed to handle this request; it has been logged",
+            instance=request.url.path,
+        )

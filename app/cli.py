@@ -1,0 +1,138 @@
+"""The `timeline` command: migrate, serve, manage API keys, import and export events."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.config import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="timeline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="bring the database to the newest schema")
+
+    serve = commands.add_parser("serve", help="serve the API (and the webhook dispatcher)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
+    create = keys.add_parser("create", help="create a key; prints it alone on the last line")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scopes", default="read", help="comma-separated: read,write,webhooks,admin")
+    keys.add_parser("list", help="list keys (never their secret text)")
+    revoke = keys.add_parser("revoke", help="revoke a key by id or prefix")
+    revoke.add_argument("key")
+
+    load = commands.add_parser("import", help="append events from an NDJSON file")
+    load.add_argument("file", type=Path)
+    load.add_argument("--batch-size", type=int, default=1000)
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    commands.add_parser("export", help="write the global log as NDJSON to standard output")
+
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        parser.error(str(error))
+    handler = {
+        "migrate": _migrate,
+        "serve": _serve,
+        "keys": _keys,
+        "import": _import,
+        "export": _export,
+    }[args.command]
+    return handler(args, settings) or 0
+
+
+def _migrate(args, settings: Settings) -> int:
+    from app.db import migrate
+
+    migrate(settings.database_url)
+    print(f"database at {_safe_url(settings.database_url)} is at the newest schema")
+    return 0
+
+
+def _serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from app.api.main import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _keys(args, settings: Settings) -> int:
+    from app.db import create_engine
+    from app.store.keys import KeyRing, parse_scopes
+
+    ring = KeyRing(create_engine(settings.database_url))
+    if args.keys_command == "create":
+        try:
+            scopes = parse_scopes(args.scopes)
+        except ValueError as error:
+            print(f"timeline: {error}", file=sys.stderr)
+            return 2
+        record, secret = ring.create(args.name, scopes)
+        print(f"created key {record.id} ({record.name}, scopes {','.join(sorted(record.scopes))});")
+        print("it is shown once, now; only its hash is stored:")
+        print(secret)
+    elif args.keys_command == "list":
+        for key in ring.list():
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            print(f"{key.id}  tl_{key.prefix}_…  {key.name}  {','.join(sorted(key.scopes))}  {state}")
+    elif args.keys_command == "revoke":
+        if not ring.revoke(args.key):
+            print(f"timeline: no active key {args.key!r}", file=sys.stderr)
+            return 1
+        print(f"revoked {args.key}")
+    return 0
+
+
+def _import(args, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from app.db import create_engine
+    from app.importing import ImportError_, import_batches, read_ndjson
+
+    engine = create_engine(settings.database_url, durability=settings.durability)
+    try:
+        with args.file.open("rb") as stream:
+            lines = list(read_ndjson(stream))
+        with tqdm(total=len(lines), unit="event", desc=f"importing {args.file.name}", disable=args.quiet) as bar:
+            summary = import_batches(engine, lines, batch_size=args.batch_size, progress=bar.update)
+    except (ImportError_, OSError) as error:
+        print(f"timeline: {error}", file=sys.stderr)
+        return 1
+    print(f"imported {summary.appended} events into {summary.incidents} incidents ({summary.skipped} already present)")
+    return 0
+
+
+def _export(args, settings: Settings) -> int:
+    from app.api.serialize import envelope
+    from app.db import create_engine
+    from app.store import EventStore
+
+    store = EventStore(create_engine(settings.database_url))
+    after = 0
+    out = sys.stdout
+    while page := store.read_all(after_position=after, limit=1000):
+        for event in page:
+            out.write(json.dumps(envelope(event), separators=(",", ":")) + "\n")
+        after = page[-1].position
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Settings read from the environment (TIMELINE_*)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_DATABASE_URL = "sqlite:///./timeline.db"
+DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,50400,72000,86400"
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
+def _csv(name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    # "full": every acknowledged append survives a power cut (SQLite synchronous=FULL,
+    # PostgreSQL synchronous_commit=on). "fast" trades that for speed and says so in its name.
+    durability: str = "full"
+    public_read: bool = True
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+    webhook_retry_schedule: str = DEFAULT_RETRY_SCHEDULE
+    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_allow_http: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_disable_after_seconds: float = 5 * 24 * 3600
+    webhook_dispatcher: bool = True
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        durability = os.environ.get("TIMELINE_DURABILITY", "full").strip().lower()
+        if durability not in {"full", "fast"}:
+            raise ValueError(f"TIMELINE_DURABILITY must be 'full' or 'fast', not {durability!r}")
+        return cls(
+            database_url=os.environ.get("TIMELINE_DATABASE_URL", DEFAULT_DATABASE_URL),
+            durability=durability,
+            public_read=_flag("TIMELINE_PUBLIC_READ", True),
+            cors_origins=_csv("TIMELINE_CORS_ORIGINS"),
+            webhook_retry_schedule=os.environ.get("TIMELINE_WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE),
+            webhook_allow_networks=_csv("TIMELINE_WEBHOOK_ALLOW_NETWORKS"),
+            webhook_allow_http=_flag("TIMELINE_WEBHOOK_ALLOW_HTTP", False),
+            webhook_timeout_seconds=float(os.environ.get("TIMELINE_WEBHOOK_TIMEOUT", "10")),
+            webhook_disable_after_seconds=float(os.environ.get("TIMELINE_WEBHOOK_DISABLE_AFTER", str(5 * 24 * 3600))),
+            webhook_dispatcher=_flag("TIMELINE_WEBHOOK_DISPATCHER", True),
+        )

@@ -1,0 +1,101 @@
+"""Engines for the embedded SQLite default and PostgreSQL, with their durability settings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """An aware UTC datetime on both backends (SQLite keeps naive UTC text, PostgreSQL timestamptz)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused: pass an aware UTC datetime")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def is_sqlite(url: str | sa.URL) -> bool:
+    return sa.make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, durability: str = "full", **kwargs) -> Engine:
+    """Create an engine whose commits are durable unless durability='fast' is asked for by name."""
+    if is_sqlite(url):
+        return _sqlite_engine(url, durability, **kwargs)
+    synchronous_commit = "on" if durability == "full" else "off"
+    connect_args = {"options": f"-c synchronous_commit={synchronous_commit} -c timezone=UTC"}
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, connect_args=connect_args, **kwargs)
+
+
+def _sqlite_engine(url: str, durability: str, **kwargs) -> Engine:
+    synchronous = "FULL" if durability == "full" else "NORMAL"
+    engine = sa.create_engine(
+        url, connect_args={"timeout": 60, "check_same_thread": False}, **kwargs
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" hook below issue BEGIN itself, so writers can ask for
+        # BEGIN IMMEDIATE (see EventStore.append) while readers keep deferred snapshots.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL syncs the WAL on every commit: an acknowledged append survives a power cut.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def writer(connection: sa.Connection) -> sa.Connection:
+    """Mark a connection as a writer: on SQLite its transactions take the write lock at BEGIN."""
+    return connection.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(url: str) -> None:
+    """Bring the database at `url` to the newest schema (alembic upgrade head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")

@@ -1,0 +1,93 @@
+"""API keys: only a SHA-256 of each key is stored; the key itself is shown once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from app.db import utcnow
+from app.store.tables import api_keys
+
+SCOPES = ("read", "write", "webhooks", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    name: str
+    prefix: str
+    scopes: frozenset[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
+
+
+def parse_scopes(text: str) -> frozenset[str]:
+    scopes = frozenset(part.strip() for part in text.split(",") if part.strip())
+    unknown = scopes - set(SCOPES)
+    if not scopes or unknown:
+        raise ValueError(f"scopes must be a comma-separated subset of {', '.join(SCOPES)}; got {text!r}")
+    return scopes
+
+
+def _digest(key: str) -> str:
+    # Keys carry 256 random bits, so a plain SHA-256 is enough: nothing to brute-force.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyRing:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def create(self, name: str, scopes: frozenset[str]) -> tuple[ApiKey, str]:
+        """Store a new key and return it with its secret text (the only time it is seen)."""
+        prefix = secrets.token_hex(4)
+        key = f"tl_{prefix}_{secrets.token_urlsafe(32)}"
+        record = ApiKey(str(uuid.uuid4()), name, prefix, frozenset(scopes), utcnow(), None)
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.insert(api_keys).values(
+                    id=record.id,
+                    name=name,
+                    prefix=prefix,
+                    key_hash=_digest(key),
+                    scopes=",".join(sorted(scopes)),
+                    created_at=record.created_at,
+                )
+            )
+        return record, key
+
+    def authenticate(self, key: str) -> ApiKey | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(api_keys).where(api_keys.c.key_hash == _digest(key))).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        return _to_key(row)
+
+    def list(self) -> list[ApiKey]:
+        with self.engine.connect() as conn:
+            return [_to_key(row) for row in conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at))]
+
+    def revoke(self, key_id_or_prefix: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.update(api_keys)
+                .where(
+                    sa.or_(api_keys.c.id == key_id_or_prefix, api_keys.c.prefix == key_id_or_prefix),
+                    api_keys.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=utcnow())
+            )
+        return result.rowcount > 0
+
+
+def _to_key(row) -> ApiKey:
+    return ApiKey(row.id, row.name, row.prefix, parse_scopes(row.scopes), row.created_at, row.revoked_at)

@@ -1,0 +1,393 @@
+"""The append-only event store (SQLAlchemy Core), shared by SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from app.db import UTCDateTime, utcnow, writer
+from app.store.tables import events, idempotency_keys, log_head, streams
+from events.upcasting import upcast as upcast_to_current
+
+Upcast = Callable[[str, int, dict[str, Any]], tuple[int, dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    type: str
+    data: Mapping[str, Any]
+    schema_version: int = 1
+    reported_at: datetime | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    position: int
+    incident_id: str
+    version: int
+    event_id: str
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    reported_at: datetime
+    recorded_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    incident_id: str
+    version: int
+    positions: list[int]
+    recorded_at: datetime
+    replayed: bool = False
+
+
+class StoreError(Exception):
+    pass
+
+
+class VersionConflict(StoreError):
+    def __init__(self, incident_id: str, expected: int, actual: int):
+        self.incident_id, self.expected, self.actual = incident_id, expected, actual
+        super().__init__(
+            f"incident {incident_id!r} is at version {actual}, not the expected version {expected}"
+        )
+
+
+class IdempotencyKeyReused(StoreError):
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"idempotency key {key!r} was already used for a different request")
+
+
+class DuplicateEventId(StoreError):
+    pass
+
+
+class EventStore:
+    """Append and read events; every method is one short transaction."""
+
+    def __init__(self, engine: Engine, *, upcast: Upcast = upcast_to_current):
+        self.engine = engine
+        self._upcast = upcast
+        self._postgres = engine.dialect.name == "postgresql"
+        self._lock_head = (
+            sa.update(log_head)
+            .where(log_head.c.id == 1)
+            .values(
+                position=log_head.c.position + sa.bindparam("count", type_=sa.BigInteger),
+                recorded_at=sa.case(
+                    (log_head.c.recorded_at > sa.bindparam("now", type_=UTCDateTime), log_head.c.recorded_at),
+                    else_=sa.bindparam("now", type_=UTCDateTime),
+                ),
+            )
+            .returning(log_head.c.position, log_head.c.recorded_at)
+        )
+        self._bump_stream = (
+            sa.update(streams)
+            .where(streams.c.incident_id == sa.bindparam("incident"))
+            .values(version=streams.c.version + sa.bindparam("count", type_=sa.Integer))
+            .returning(streams.c.version)
+        )
+
+    # -- writing -------------------------------------------------------------------------
+
+    def append(
+        self,
+        incident_id: str,
+        new_events: Sequence[NewEvent],
+        *,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        idempotency_scope: str = "",
+    ) -> AppendResult:
+        """Append a batch atomically; `expected_version=0` means the incident must not exist yet."""
+        if not new_events:
+            raise ValueError("an append needs at least one event")
+        count = len(new_events)
+        request_hash = (
+            _request_hash(incident_id, expected_version, new_events) if idempotency_key is not None else None
+        )
+        # Everything that does not need the lock is prepared before taking it, so the
+        # serialized section below stays as short as the database round trips allow.
+        rows = [
+            {
+                "incident_id": incident_id,
+                "event_id": str(event.event_id or uuid.uuid4()),
+                "type": event.type,
+                "schema_version": event.schema_version,
+                "data": dict(event.data),
+                "metadata": dict(event.metadata),
+                "reported_at": event.reported_at,
+            }
+            for event in new_events
+        ]
+        now = utcnow()
+        try:
+            with writer(self.engine.connect()) as conn, conn.begin():
+                # THE ORDERING DECISION OF THE STORE. Global positions must be consecutive and
+                # must become visible in position order: a follower that has read up to position
+                # p must never later find a committed event with a position below p (an append
+                # that took p-1 but committed after p). So appends are serialized for the whole
+                # span from taking a position to COMMIT:
+                # - SQLite: the connection began with BEGIN IMMEDIATE (see app.db.writer), which
+                #   takes the database's single write lock before anything is read.
+                # - PostgreSQL: this UPDATE takes the row lock on the one log_head row and holds
+                #   it until COMMIT or ROLLBACK; a concurrent append blocks here, and when it
+                #   resumes the first transaction is already committed and visible (PostgreSQL
+                #   marks a transaction committed before it releases its locks). This is the
+                #   effect of pg_advisory_xact_lock / LOCK TABLE ... IN EXCLUSIVE MODE, with the
+                #   counter we need in the same round trip.
+                # Positions come from this counter, in this transaction: a rolled-back append
+                # rolls the counter back too, so no gap is ever left. recorded_at is taken as the
+                # later of our clock and the last one handed out, so it never decreases along the
+                # position even if the clock steps back or two servers' clocks disagree.
+                last_position, recorded_at = conn.execute(self._lock_head, {"count": count, "now": now}).one()
+                first_position = last_position - count + 1
+
+                if idempotency_key is not None:
+                    earlier = self._earlier_result(conn, idempotency_scope, idempotency_key, request_hash)
+                    if earlier is not None:
+                        conn.rollback()
+                        return earlier
+
+                # The expected_version check happens under the lock, so no other append can
+                # slip in between the check and the insert.
+                new_version = conn.execute(self._bump_stream, {"incident": incident_id, "count": count}).scalar()
+                if new_version is None:
+                    if expected_version not in (None, 0):
+                        raise VersionConflict(incident_id, expected_version, 0)
+                    conn.execute(
+                        sa.insert(streams).values(incident_id=incident_id, version=count, opened_at=recorded_at)
+                    )
+                    new_version = count
+                elif expected_version is not None and new_version - count != expected_version:
+                    raise VersionConflict(incident_id, expected_version, new_version - count)
+
+                first_version = new_version - count + 1
+                for offset, row in enumerate(rows):
+                    row["position"] = first_position + offset
+                    row["version"] = first_version + offset
+                    row["recorded_at"] = recorded_at
+                    if row["reported_at"] is None:
+                        row["reported_at"] = recorded_at
+                conn.execute(sa.insert(events), rows)
+
+                result = AppendResult(
+                    incident_id, new_version, [row["position"] for row in rows], recorded_at
+                )
+                if idempotency_key is not None:
+                    conn.execute(
+                        sa.insert(idempotency_keys).values(
+                            scope=idempotency_scope,
+                            key=idempotency_key,
+                            request_hash=request_hash,
+                            incident_id=incident_id,
+                            result=_result_to_json(result),
+                            created_at=recorded_at,
+                        )
+                    )
+                return result
+        except sa.exc.IntegrityError as error:
+            if "event_id" in str(error.orig):
+                raise DuplicateEventId("an event with one of these event ids is already stored") from None
+            raise
+
+    def earlier_result(
+        self,
+        incident_id: str,
+        new_events: Sequence[NewEvent],
+        *,
+        expected_version: int | None,
+        idempotency_key: str,
+        idempotency_scope: str = "",
+    ) -> AppendResult | None:
+        """The result of an earlier append under this key, if any (a mismatch raises IdempotencyKeyReused).
+
+        A hint for callers that validate against current state before appending: append itself
+        repeats this check under the lock, which is what guarantees a single copy.
+        """
+        request_hash = _request_hash(incident_id, expected_version, new_events)
+        with self.engine.connect() as conn:
+            return self._earlier_result(conn, idempotency_scope, idempotency_key, request_hash)
+
+    def _earlier_result(self, conn, scope: str, key: str, request_hash: str) -> AppendResult | None:
+        row = conn.execute(
+            sa.select(idempotency_keys.c.request_hash, idempotency_keys.c.result).where(
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.request_hash != request_hash:
+            raise IdempotencyKeyReused(key)
+        return _result_from_json(row.result)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read_stream(
+        self,
+        incident_id: str,
+        *,
+        after_version: int = 0,
+        up_to_version: int | None = None,
+        recorded_up_to: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """One incident's events in version order, optionally cut off by version or recorded time."""
+        query = (
+            sa.select(events)
+            .where(events.c.incident_id == incident_id, events.c.version > after_version)
+            .order_by(events.c.version)
+        )
+        if up_to_version is not None:
+            query = query.where(events.c.version <= up_to_version)
+        if recorded_up_to is not None:
+            query = query.where(events.c.recorded_at <= recorded_up_to)
+        if limit is not None:
+            query = query.limit(limit)
+        return self._fetch(query)
+
+    def read_all(self, *, after_position: int = 0, limit: int = 100) -> list[StoredEvent]:
+        """The global log in position order, a page at a time."""
+        query = (
+            sa.select(events)
+            .where(events.c.position > after_position)
+            .order_by(events.c.position)
+            .limit(limit)
+        )
+        return self._fetch(query)
+
+    def head_position(self) -> int:
+        """The highest position committed so far (0 for an empty store)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(log_head.c.position).where(log_head.c.id == 1)).scalar_one()
+
+    def stream_version(self, incident_id: str) -> int | None:
+        """The incident's current version, or None if no such incident exists."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(streams.c.version).where(streams.c.incident_id == incident_id)
+            ).scalar()
+
+    def version_at(self, incident_id: str, moment: datetime) -> int:
+        """The incident's version as recorded at `moment` (inclusive); 0 before it existed."""
+        with self.engine.connect() as conn:
+            version = conn.execute(
+                sa.select(sa.func.max(events.c.version)).where(
+                    events.c.incident_id == incident_id, events.c.recorded_at <= moment
+                )
+            ).scalar()
+        return version or 0
+
+    def data_values(self, incident_id: str, event_type: str, key: str) -> set[str]:
+        """The distinct values of `data[key]` over one incident's events of one type."""
+        value = events.c.data[key].as_string()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(value).where(events.c.incident_id == incident_id, events.c.type == event_type).distinct()
+            )
+            return {row[0] for row in rows if row[0] is not None}
+
+    def existing_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these event ids are already stored."""
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(event_ids), 500):
+                chunk = list(event_ids[start : start + 500])
+                found.update(conn.execute(sa.select(events.c.event_id).where(events.c.event_id.in_(chunk))).scalars())
+        return found
+
+    def read_types(self, event_types: Sequence[str], *, incident_id: str | None = None) -> list[StoredEvent]:
+        """Events of the given types, across incidents or in one, in position order."""
+        query = sa.select(events).where(events.c.type.in_(event_types)).order_by(events.c.position)
+        if incident_id is not None:
+            query = query.where(events.c.incident_id == incident_id)
+        return self._fetch(query)
+
+    def list_streams(self) -> list[tuple[str, int, datetime]]:
+        """Every incident id with its current version and when it was opened."""
+        with self.engine.connect() as conn:
+            return [
+                tuple(row)
+                for row in conn.execute(
+                    sa.select(streams.c.incident_id, streams.c.version, streams.c.opened_at).order_by(
+                        streams.c.incident_id
+                    )
+                )
+            ]
+
+    def _fetch(self, query) -> list[StoredEvent]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [self._to_event(row) for row in rows]
+
+    def _to_event(self, row) -> StoredEvent:
+        schema_version, data = self._upcast(row.type, row.schema_version, row.data)
+        return StoredEvent(
+            position=row.position,
+            incident_id=row.incident_id,
+            version=row.version,
+            event_id=row.event_id,
+            type=row.type,
+            schema_version=schema_version,
+            data=data,
+            metadata=row.metadata,
+            reported_at=row.reported_at,
+            recorded_at=row.recorded_at,
+        )
+
+
+def _request_hash(incident_id: str, expected_version: int | None, new_events: Sequence[NewEvent]) -> str:
+    canonical = json.dumps(
+        {
+            "incident_id": incident_id,
+            "expected_version": expected_version,
+            "events": [
+                {
+                    "type": event.type,
+                    "schema_version": event.schema_version,
+                    "data": event.data,
+                    "reported_at": event.reported_at.isoformat() if event.reported_at else None,
+                }
+                for event in new_events
+            ],
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _result_to_json(result: AppendResult) -> dict[str, Any]:
+    return {
+        "incident_id": result.incident_id,
+        "version": result.version,
+        "positions": result.positions,
+        "recorded_at": result.recorded_at.isoformat(),
+    }
+
+
+def _result_from_json(data: dict[str, Any]) -> AppendResult:
+    return AppendResult(
+        data["incident_id"],
+        data["version"],
+        list(data["positions"]),
+        datetime.fromisoformat(data["recorded_at"]),
+        replayed=True,
+    )

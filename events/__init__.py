@@ -1,0 +1,1 @@
+"""The event catalog of the incident timeline service. Imports nothing from `app`."""

@@ -1,0 +1,255 @@
+"""The v1 event catalog: one frozen model per event type, with its schema version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from events.dates import InvalidOccurred, parse_occurred
+
+INCIDENT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
+
+KINDS = frozenset(
+    {
+        "shooting", "death", "injury", "arrest", "official_statement", "investigation_opened",
+        "investigation_finding", "officer_leave", "officer_identified", "personnel_change",
+        "policy_announced", "legislation", "court_order", "evidence_released", "protest", "other",
+    }
+)
+RELATIONS = ("related", "part_of", "follows", "response_to")
+RANKS = ("preferred", "normal", "deprecated")
+
+
+def _known_kind(value: str) -> str:
+    if value not in KINDS:
+        raise ValueError(f"unknown kind {value!r}; use one of {', '.join(sorted(KINDS))}")
+    return value
+
+
+def _edtf(value: str) -> str:
+    try:
+        return parse_occurred(value).edtf
+    except InvalidOccurred as error:
+        raise ValueError(str(error)) from None
+
+
+IncidentId = Annotated[str, StringConstraints(pattern=INCIDENT_ID_PATTERN)]
+AssertionId = Annotated[
+    str, StringConstraints(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Kind = Annotated[str, AfterValidator(_known_kind)]
+Edtf = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_edtf)]
+Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
+
+
+class Data(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Location(Data):
+    name: Name
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Source(Data):
+    outlet: Name
+    url: Url | None = None
+    published_at: AwareDatetime | None = None
+    quote: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)] | None = None
+
+
+class IncidentOpened(Data):
+    title: Name
+    summary: Text | None = None
+    location: Location | None = None
+    tags: tuple[Name, ...] = ()
+
+
+class IncidentRevised(Data):
+    title: Name | None = None
+    summary: Text | None = None
+    location: Location | None = None
+    tags: tuple[Name, ...] | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self):
+        if not self.model_fields_set:
+            raise ValueError("give at least one of title, summary, location, tags")
+        return self
+
+
+class IncidentsLinked(Data):
+    related_incident_id: IncidentId
+    relation: Literal["related", "part_of", "follows", "response_to"]
+
+
+class AssertionRecorded(Data):
+    assertion_id: AssertionId
+    kind: Kind
+    occurred: Edtf
+    headline: Name
+    text: Text | None = None
+    attributed_to: Name | None = None
+    actors: tuple[Name, ...] = ()
+    location: Location | None = None
+    sources: tuple[Source, ...]
+
+    @field_validator("sources")
+    @classmethod
+    def _at_least_one_source(cls, sources):
+        if not sources:
+            raise ValueError("an assertion needs at least one source")
+        return sources
+
+
+class SourceAttached(Data):
+    assertion_id: AssertionId
+    source: Source
+
+
+class AssertionDisputed(Data):
+    assertion_id: AssertionId
+    by_assertion_id: AssertionId
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _two_assertions(self):
+        if self.assertion_id == self.by_assertion_id:
+            raise ValueError("an assertion cannot dispute itself")
+        return self
+
+
+class AssertionChanges(Data):
+    occurred: Edtf | None = None
+    headline: Name | None = None
+    text: Text | None = None
+    kind: Kind | None = None
+    attributed_to: Name | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self):
+        if not self.model_fields_set:
+            raise ValueError("give at least one of occurred, headline, text, kind, attributed_to")
+        return self
+
+
+class AssertionRevised(Data):
+    assertion_id: AssertionId
+    changes: AssertionChanges
+    reason: Text
+
+
+class AssertionRanked(Data):
+    assertion_id: AssertionId
+    rank: Literal["preferred", "normal", "deprecated"]
+    reason: Text | None = None
+
+
+class AssertionRetracted(Data):
+    assertion_id: AssertionId
+    reason: Text
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    name: str
+    model: type[Data]
+    schema_version: int
+
+
+CATALOG: dict[str, EventType] = {
+    model.__name__: EventType(model.__name__, model, version)
+    for model, version in (
+        (IncidentOpened, 1),
+        (IncidentRevised, 1),
+        (IncidentsLinked, 1),
+        # v2: `sources` (a list) replaced v1's single `source`; see events.upcasting.
+        (AssertionRecorded, 2),
+        (SourceAttached, 1),
+        (AssertionDisputed, 1),
+        (AssertionRevised, 1),
+        (AssertionRanked, 1),
+        (AssertionRetracted, 1),
+    )
+}
+
+ASSERTION_EVENTS = frozenset(name for name in CATALOG if name.startswith("Assertion") or name == "SourceAttached")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an event's data: where (a path of keys and indexes) and what."""
+
+    location: tuple[str | int, ...]
+    message: str
+
+    @property
+    def field(self) -> str:
+        """`("events", 0, "data", "occurred")` -> `events[0].data.occurred`."""
+        path = ""
+        for part in self.location:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        return path or "data"
+
+
+class InvalidEvent(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+
+
+def current_version(type_name: str) -> int:
+    return _event_type(type_name).schema_version
+
+
+def validate(type_name: str, data: Any) -> dict[str, Any]:
+    """Check `data` against the current schema of `type_name`; return it normalised.
+
+    Problems are located as in an event: `("type",)` or `("data", <field>, ...)`.
+    """
+    event_type = _event_type(type_name)
+    try:
+        model = event_type.model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidEvent(
+            [Problem(("data", *e["loc"]), e["msg"].removeprefix("Value error, ")) for e in error.errors()]
+        ) from None
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def parse(type_name: str, data: dict[str, Any]) -> Data:
+    """The frozen model of stored (already upcast) data."""
+    return _event_type(type_name).model.model_validate(data)
+
+
+def _event_type(type_name: str) -> EventType:
+    try:
+        return CATALOG[type_name]
+    except (KeyError, TypeError):
+        raise InvalidEvent(
+            [Problem(("type",), f"unknown event type {type_name!r}; use one of {', '.join(CATALOG)}")]
+        ) from None
+
+
+def to_json_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with a Z, as every time leaves the service."""
+    from datetime import timezone
+
+    text = moment.astimezone(timezone.utc).isoformat()
+    return text.replace("+00:00", "Z")

@@ -1,0 +1,223 @@
+"""The event store's contract: one suite, subclassed per backend (test_store_sqlite, test_store_postgres)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.db import migrate
+from app.store import DuplicateEventId, EventStore, IdempotencyKeyReused, NewEvent, VersionConflict
+from app.store import store as store_module
+from app.store.tables import events as events_table
+
+T0 = datetime(2026, 2, 2, 12, tzinfo=timezone.utc)
+
+
+def note(n: int, **extra) -> NewEvent:
+    return NewEvent("Noted", {"n": n}, **extra)
+
+
+def all_positions(store: EventStore) -> list[int]:
+    return [event.position for event in store.read_all(after_position=0, limit=1_000_000)]
+
+
+class StoreContract:
+    backend: str
+
+    def test_versions_and_positions_start_at_one_and_are_consecutive(self, store):
+        first = store.append("a", [note(1)])
+        second = store.append("a", [note(2), note(3)])
+        third = store.append("b", [note(4)])
+        assert (first.version, first.positions) == (1, [1])
+        assert (second.version, second.positions) == (3, [2, 3])
+        assert (third.version, third.positions) == (1, [4])
+        assert [e.version for e in store.read_stream("a")] == [1, 2, 3]
+        assert all_positions(store) == [1, 2, 3, 4]
+        assert store.head_position() == 4
+
+    def test_the_envelope_is_complete(self, store):
+        store.append(
+            "a",
+            [NewEvent("Noted", {"n": 1}, schema_version=3, reported_at=T0, metadata={"actor": "desk"})],
+        )
+        (event,) = store.read_stream("a")
+        assert uuid.UUID(event.event_id)
+        assert (event.incident_id, event.type, event.schema_version) == ("a", "Noted", 3)
+        assert event.data == {"n": 1} and event.metadata == {"actor": "desk"}
+        assert event.reported_at == T0
+        assert event.recorded_at.tzinfo is not None
+        assert abs(event.recorded_at - datetime.now(timezone.utc)) < timedelta(minutes=1)
+
+    def test_reported_at_defaults_to_recorded_at(self, store):
+        store.append("a", [note(1)])
+        (event,) = store.read_stream("a")
+        assert event.reported_at == event.recorded_at
+
+    def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(self, store):
+        store.append("a", [note(1), note(2)])
+        with pytest.raises(VersionConflict) as conflict:
+            store.append("a", [note(3)], expected_version=1)
+        assert (conflict.value.expected, conflict.value.actual) == (1, 2)
+        assert store.head_position() == 2 and store.stream_version("a") == 2
+        assert store.append("a", [note(3)], expected_version=2).version == 3
+        assert all_positions(store) == [1, 2, 3]
+
+    def test_expected_version_zero_means_the_stream_is_new(self, store):
+        store.append("a", [note(1)], expected_version=0)
+        with pytest.raises(VersionConflict):
+            store.append("a", [note(2)], expected_version=0)
+        with pytest.raises(VersionConflict):
+            store.append("missing", [note(2)], expected_version=3)
+        assert store.stream_version("missing") is None
+        assert all_positions(store) == [1]
+
+    def test_a_batch_lands_whole_or_not_at_all(self, store):
+        store.append("a", [note(1)])
+        taken = store.read_stream("a")[0].event_id
+        with pytest.raises(DuplicateEventId):
+            store.append("a", [note(2), note(3, event_id=taken)])
+        assert all_positions(store) == [1]
+        assert store.stream_version("a") == 1
+        assert store.append("a", [note(2)]).positions == [2]
+
+    def test_an_empty_batch_is_refused(self, store):
+        with pytest.raises(ValueError):
+            store.append("a", [])
+        assert store.head_position() == 0
+
+    def test_an_idempotent_repeat_returns_the_original_and_writes_nothing(self, store):
+        first = store.append("a", [note(1)], idempotency_key="k1", idempotency_scope="key-1")
+        again = store.append("a", [note(1)], idempotency_key="k1", idempotency_scope="key-1")
+        assert (again.version, again.positions, again.recorded_at) == (
+            first.version, first.positions, first.recorded_at
+        )
+        assert again.replayed and not first.replayed
+        assert all_positions(store) == [1]
+
+    def test_an_idempotency_key_with_a_different_request_is_refused(self, store):
+        store.append("a", [note(1)], idempotency_key="k1", idempotency_scope="key-1")
+        with pytest.raises(IdempotencyKeyReused):
+            store.append("a", [note(2)], idempotency_key="k1", idempotency_scope="key-1")
+        with pytest.raises(IdempotencyKeyReused):
+            store.append("a", [note(1)], expected_version=1, idempotency_key="k1", idempotency_scope="key-1")
+        assert all_positions(store) == [1]
+
+    def test_idempotency_keys_are_scoped_to_the_api_key(self, store):
+        store.append("a", [note(1)], idempotency_key="k1", idempotency_scope="key-1")
+        other = store.append("a", [note(1)], idempotency_key="k1", idempotency_scope="key-2")
+        assert other.positions == [2] and not other.replayed
+
+    def test_idempotency_survives_a_new_store_on_the_same_database(self, store, database_url):
+        from app.db import create_engine
+
+        store.append("a", [note(1)], idempotency_key="k1")
+        reopened = EventStore(create_engine(database_url))
+        assert reopened.append("a", [note(1)], idempotency_key="k1").replayed
+        reopened.engine.dispose()
+        assert all_positions(store) == [1]
+
+    def test_recorded_at_never_decreases_even_when_the_clock_steps_back(self, store, monkeypatch):
+        clock = iter([T0 + timedelta(hours=1), T0, T0 - timedelta(days=1), T0 + timedelta(hours=2)])
+        monkeypatch.setattr(store_module, "utcnow", lambda: next(clock))
+        for n in range(4):
+            store.append("a", [note(n)])
+        times = [event.recorded_at for event in store.read_all(limit=10)]
+        assert times == sorted(times)
+        assert times[:3] == [T0 + timedelta(hours=1)] * 3 and times[3] == T0 + timedelta(hours=2)
+
+    def test_reading_a_stream_after_and_up_to_a_version(self, store):
+        store.append("a", [note(n) for n in range(1, 6)])
+        store.append("b", [note(99)])
+        assert [e.data["n"] for e in store.read_stream("a", after_version=2)] == [3, 4, 5]
+        assert [e.data["n"] for e in store.read_stream("a", up_to_version=2)] == [1, 2]
+        assert [e.data["n"] for e in store.read_stream("a", after_version=1, limit=2)] == [2, 3]
+        assert store.read_stream("nobody") == []
+
+    def test_reading_a_stream_up_to_a_recorded_time_and_version_at(self, store, monkeypatch):
+        moments = iter([T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2)])
+        monkeypatch.setattr(store_module, "utcnow", lambda: next(moments))
+        for n in range(3):
+            store.append("a", [note(n)])
+        cut = T0 + timedelta(hours=1)
+        assert [e.version for e in store.read_stream("a", recorded_up_to=cut)] == [1, 2]
+        assert store.version_at("a", cut) == 2
+        assert store.version_at("a", cut - timedelta(microseconds=1)) == 1
+        assert store.version_at("a", T0 - timedelta(days=1)) == 0
+        assert store.version_at("a", T0 + timedelta(days=1)) == 3
+
+    def test_the_global_log_pages_by_position(self, store):
+        for n in range(7):
+            store.append(f"i{n % 3}", [note(n)])
+        page1 = store.read_all(after_position=0, limit=3)
+        page2 = store.read_all(after_position=page1[-1].position, limit=3)
+        page3 = store.read_all(after_position=page2[-1].position, limit=3)
+        assert [e.position for e in page1 + page2 + page3] == list(range(1, 8))
+        assert store.read_all(after_position=7) == []
+
+    def test_the_database_refuses_updates_and_deletes_of_events(self, store):
+        store.append("a", [note(1)])
+        for statement in (
+            sa.update(events_table).values(type="Tampered"),
+            sa.delete(events_table),
+        ):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+                with store.engine.begin() as conn:
+                    conn.execute(statement)
+        assert store.read_stream("a")[0].type == "Noted"
+
+    def test_old_events_are_stored_as_written_and_upcast_when_read(self, store):
+        v1 = {"assertion_id": "x", "kind": "other", "occurred": "2026", "headline": "h", "source": {"outlet": "CNN"}}
+        store.append("a", [NewEvent("AssertionRecorded", v1, schema_version=1)])
+        (event,) = store.read_stream("a")
+        assert event.schema_version == 2
+        assert event.data["sources"] == [{"outlet": "CNN"}] and "source" not in event.data
+        with store.engine.connect() as conn:
+            raw = conn.execute(sa.select(events_table.c.schema_version, events_table.c.data)).one()
+        assert raw.schema_version == 1 and raw.data == v1
+
+    def test_commits_are_durable_by_default(self, store):
+        with store.engine.connect() as conn:
+            if store.engine.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            else:
+                assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+                assert conn.exec_driver_sql("SHOW fsync").scalar() == "on"
+
+    def test_the_migrations_match_the_models(self, store, database_url):
+        from alembic.autogenerate import compare_metadata
+        from alembic.migration import MigrationContext
+
+        from app.store.tables import metadata
+
+        migrate(database_url)  # already at head: a no-op that must not fail
+        with store.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert diff == []
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        batches=st.lists(
+            st.tuples(st.sampled_from(["p", "q", "r"]), st.integers(min_value=1, max_value=5)),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    def test_positions_and_versions_stay_gap_free_for_any_sequence_of_appends(self, store, batches):
+        start = store.head_position()
+        prefix = uuid.uuid4().hex[:8]
+        expected_versions: dict[str, int] = {}
+        for incident, size in batches:
+            stream = f"{prefix}-{incident}"
+            result = store.append(stream, [note(n) for n in range(size)])
+            expected_versions[stream] = expected_versions.get(stream, 0) + size
+            assert result.version == expected_versions[stream]
+        positions = [e.position for e in store.read_all(after_position=start, limit=10_000)]
+        assert positions == list(range(start + 1, start + 1 + sum(size for _, size in batches)))
+        for stream, version in expected_versions.items():
+            assert [e.version for e in store.read_stream(stream)] == list(range(1, version + 1))
