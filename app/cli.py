@@ -20,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
 
+    commands.add_parser(
+        "worker", help="run the webhook dispatcher alone (any number of workers can share one database)"
+    )
+
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="create a key; prints it alone on the last line")
     create.add_argument("--name", required=True)
@@ -43,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "migrate": _migrate,
         "serve": _serve,
+        "worker": _worker,
         "keys": _keys,
         "import": _import,
         "export": _export,
@@ -64,6 +69,36 @@ def _serve(args, settings: Settings) -> int:
     from app.api.main import create_app
 
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _worker(args, settings: Settings) -> int:
+    import asyncio
+    import logging
+    import signal
+
+    from app.db import create_engine
+    from app.webhooks.dispatcher import Dispatcher
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = create_engine(settings.database_url, durability=settings.durability)
+    try:
+        dispatcher = Dispatcher(engine, settings)
+    except ValueError as error:
+        print(f"timeline: {error}", file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        # SIGTERM / Ctrl-C: stop leasing, finish the attempts in flight, record them, exit.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, dispatcher.request_stop)
+        await dispatcher.run()
+
+    try:
+        asyncio.run(run())
+    finally:
+        engine.dispose()
     return 0
 
 

@@ -40,6 +40,21 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     webhook_disable_after_seconds: float = 5 * 24 * 3600
     webhook_dispatcher: bool = True
+    # How long a worker owns a leased delivery; must outlast webhook_timeout_seconds. A killed
+    # worker's deliveries are taken over by another worker once their lease lapses.
+    webhook_lease_seconds: float = 60.0
+    # After a secret rotation the previous secret keeps signing (alongside the new one) this long.
+    webhook_rotation_grace_seconds: float = 24 * 3600
+    # Receivers' response bodies are kept in the delivery log up to this many bytes.
+    webhook_response_max_bytes: int = 1024
+    # Dispatchers look for work this often even when no in-process append wakes them.
+    webhook_poll_seconds: float = 0.5
+    # Requests in flight per dispatcher, and per subscription within that (one slow receiver
+    # occupies at most its own share).
+    webhook_concurrency: int = 256
+    webhook_per_subscription: int = 8
+    # The CloudEvents `source` prefix: the service's public base URL (empty: a relative source).
+    webhook_source: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -58,4 +73,11 @@ class Settings:
             webhook_timeout_seconds=float(os.environ.get("TIMELINE_WEBHOOK_TIMEOUT", "10")),
             webhook_disable_after_seconds=float(os.environ.get("TIMELINE_WEBHOOK_DISABLE_AFTER", str(5 * 24 * 3600))),
             webhook_dispatcher=_flag("TIMELINE_WEBHOOK_DISPATCHER", True),
+            webhook_lease_seconds=float(os.environ.get("TIMELINE_WEBHOOK_LEASE", "60")),
+            webhook_rotation_grace_seconds=float(os.environ.get("TIMELINE_WEBHOOK_ROTATION_GRACE", str(24 * 3600))),
+            webhook_response_max_bytes=int(os.environ.get("TIMELINE_WEBHOOK_RESPONSE_MAX_BYTES", "1024")),
+            webhook_poll_seconds=float(os.environ.get("TIMELINE_WEBHOOK_POLL", "0.5")),
+            webhook_concurrency=int(os.environ.get("TIMELINE_WEBHOOK_CONCURRENCY", "256")),
+            webhook_per_subscription=int(os.environ.get("TIMELINE_WEBHOOK_PER_SUBSCRIPTION", "8")),
+            webhook_source=os.environ.get("TIMELINE_WEBHOOK_SOURCE", ""),
         )

@@ -12,11 +12,17 @@ from sqlalchemy.engine import Engine
 from app import commands
 from app.api import problems
 from app.api.limits import BodySizeLimit
-from app.api.routes import incidents, log
+from app.api.routes import incidents, log, stream, timeline, widget
 from app.config import Settings
 from app.db import create_engine
+from app.notify import AppendSignal
 from app.store import DuplicateEventId, EventStore, IdempotencyKeyReused, VersionConflict
+from app.projections.reader import Timelines
+from app.projections.snapshots import SnapshotStore
 from app.store.keys import KeyRing
+from app.api.routes import subscriptions as subscription_routes
+from app.webhooks.safety import DestinationPolicy
+from app.webhooks.subscriptions import Subscriptions
 
 logger = logging.getLogger("timeline")
 
@@ -27,8 +33,23 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        engine.dispose()
+        discarded = app.state.timelines.snapshots.discard_stale()
+        if discarded:
+            logger.info("discarded %d snapshots made by an older timeline projection", discarded)
+        if settings.webhook_dispatcher:
+            from app.webhooks.dispatcher import Dispatcher
+
+            # The dispatcher runs in the server's event loop; appends in this process wake it at
+            # once through the append signal, other processes' appends are found by polling.
+            app.state.dispatcher = Dispatcher(engine, settings, signal=app.state.appended)
+            app.state.dispatcher.start()
+        try:
+            yield
+        finally:
+            if app.state.dispatcher is not None:
+                await app.state.dispatcher.stop()
+                app.state.dispatcher = None
+            engine.dispose()
 
     app = FastAPI(
         title="Incident timeline service",
@@ -40,11 +61,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.store = EventStore(engine)
     app.state.keys = KeyRing(engine)
+    app.state.appended = AppendSignal()
+    app.state.timelines = Timelines(app.state.store, SnapshotStore(engine))
+    app.state.subscriptions = Subscriptions(engine, rotation_grace_seconds=settings.webhook_rotation_grace_seconds)
+    app.state.webhook_policy = DestinationPolicy.from_env(settings.webhook_allow_networks, settings.webhook_allow_http)
+    app.state.dispatcher = None
 
     problems.install(app)
     _install_domain_errors(app)
     app.include_router(incidents.router)
     app.include_router(log.router)
+    app.include_router(timeline.router)
+    app.include_router(stream.router)
+    app.include_router(widget.router)
+    app.include_router(subscription_routes.router)
+    app.mount("/static", widget.static_files(), name="static")
 
     @app.get("/healthz", tags=["health"])
     def healthz():

@@ -77,3 +77,15 @@ api_keys = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
 )
+
+# A cache of the timeline fold at a version; never the source of truth. Rows made by another
+# projection version are ignored and deleted (see app.projections.snapshots).
+snapshots = sa.Table(
+    "snapshots",
+    metadata,
+    sa.Column("incident_id", sa.String(80), primary_key=True),
+    sa.Column("projection_version", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

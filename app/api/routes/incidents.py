@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from app import commands
@@ -29,13 +29,16 @@ def _incident_or_404(store, incident_id: str) -> int:
 
 
 @router.post("", status_code=201, dependencies=[JsonBody])
-def open_incident(body: IncidentIn, key: Writer, store: StoreDep, idempotency_key: IdempotencyKey = None):
+def open_incident(
+    body: IncidentIn, request: Request, key: Writer, store: StoreDep, idempotency_key: IdempotencyKey = None
+):
     """Open an incident: its stream starts with IncidentOpened."""
     data = body.model_dump(exclude={"id", "reported_at"}, exclude_unset=True)
     result = commands.open_incident(
         store, body.id, data, actor=key.name, reported_at=body.reported_at,
         idempotency_key=idempotency_key, idempotency_scope=key.id,
     )
+    request.app.state.appended.notify()
     return JSONResponse(
         {"id": body.id, **append_result(result)}, status_code=201,
         headers={"Location": f"/v1/incidents/{body.id}"},
@@ -71,7 +74,12 @@ def get_incident(incident_id: str, _: Reader, store: StoreDep):
 
 @router.post("/{incident_id}/events", status_code=201, dependencies=[JsonBody])
 def append_events(
-    incident_id: str, body: AppendIn, key: Writer, store: StoreDep, idempotency_key: IdempotencyKey = None
+    incident_id: str,
+    body: AppendIn,
+    request: Request,
+    key: Writer,
+    store: StoreDep,
+    idempotency_key: IdempotencyKey = None,
 ):
     """Append a batch of events atomically; `expected_version` guards against lost updates."""
     batch = [
@@ -84,6 +92,7 @@ def append_events(
         store, incident_id, batch, actor=key.name, expected_version=body.expected_version,
         idempotency_key=idempotency_key, idempotency_scope=key.id,
     )
+    request.app.state.appended.notify()
     return JSONResponse(append_result(result), status_code=201)
 
 

@@ -1,0 +1,52 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SAMPLES := events/samples/minneapolis-2026.ndjson
+export TIMELINE_DATABASE_URL ?= sqlite:///./timeline.db
+
+.PHONY: install run serve test bench clean browsers
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/timeline migrate
+	$(BIN)/timeline import $(SAMPLES)
+	@echo "A demo API key with the write scope (shown once):"
+	@$(BIN)/timeline keys create --name demo --scopes write | tail -n 1
+	@echo "Serving on http://$(HOST):$(PORT)  (widget: http://$(HOST):$(PORT)/widget/incidents/alex-pretti-shooting)"
+	$(BIN)/timeline serve --host $(HOST) --port $(PORT)
+
+TIMELINEJS := tests/e2e/node_modules/@knight-lab/timelinejs/dist/js/timeline.js
+
+# The browser tests drive Debian's chromium (Playwright's own browser download is not used) and
+# load the real TimelineJS from the npm registry; both are installed here so CI runs them for real.
+browsers:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else echo "*** chromium is not installed and this is not root: run 'sudo apt-get install -y chromium'." \
+	            "The browser tests (tests/e2e/test_*_browser.py) will be skipped."; fi; }
+
+$(TIMELINEJS): tests/e2e/package.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; \
+	  else echo "*** npm is not installed: run 'sudo apt-get install -y npm' (needed for the TimelineJS test)"; exit 1; fi; }
+	npm install --prefix tests/e2e --no-package-lock --no-audit --no-fund
+	touch $@
+
+test: install browsers $(TIMELINEJS)
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) timeline.db timeline.db-wal timeline.db-shm *.egg-info tests/e2e/node_modules test-artifacts

@@ -1,0 +1,101 @@
+"""Live updates: an incident's events as they are appended, as server-sent events resumable by version."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Header, Query, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from app.api.deps import Reader, StoreDep
+from app.api.problems import Problem
+from app.api.serialize import envelope
+from app.store import EventStore
+
+router = APIRouter(tags=["timelines"])
+
+# Read at request time (not bound at import) so a test can shorten them.
+PING_SECONDS = 15.0  # keep-alive comment lines, so proxies do not close an idle stream
+POLL_SECONDS = 1.0  # other processes append to the same database and cannot wake us
+PAGE = 200  # events read per query while catching up
+RETRY_MS = 2000  # how long a browser's EventSource waits before reconnecting
+
+STREAM_DOC = {
+    200: {
+        "description": (
+            "`text/event-stream`. First a `ready` message (`id` = the version the stream starts after, "
+            "`data` = `{incident_id, version, after_version}`), then one `appended` message per stored "
+            "event in version order (`id` = the incident version, `data` = the event envelope as in "
+            "`/v1/incidents/{id}/events`), and keep-alive comments. Reconnect with `Last-Event-ID` to resume."
+        ),
+        "content": {"text/event-stream": {}},
+    }
+}
+
+
+def _resume_point(last_event_id: str | None, after_version: int | None) -> int | None:
+    """Where a stream starts: `Last-Event-ID` wins over `after_version`, because a browser reconnects
+    to the same URL (with the `after_version` it first asked for) and adds the id it last saw."""
+    if last_event_id is not None and last_event_id.strip():
+        value = last_event_id.strip()
+        if not value.isdigit():
+            raise Problem(422, "invalid-last-event-id", f"Last-Event-ID must be an incident version, not {value!r}")
+        return int(value)
+    return after_version
+
+
+@router.get("/v1/incidents/{incident_id}/stream", responses=STREAM_DOC)
+async def stream(
+    incident_id: str,
+    request: Request,
+    _: Reader,
+    store: StoreDep,
+    after_version: Annotated[
+        int | None, Query(ge=0, description="resume after this version (default: the current end)")
+    ] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+):
+    """The incident's events as they are appended (server-sent events; each message's id is the version)."""
+    current = await anyio.to_thread.run_sync(store.stream_version, incident_id)
+    if current is None:
+        raise Problem(404, "incident-not-found", f"there is no incident {incident_id!r}")
+    start = _resume_point(last_event_id, after_version)
+    # A resume point past the end (a store rebuilt since the client last saw it) would skip
+    # everything up to that number: start from the end instead, which the ready message says.
+    start = current if start is None or start > current else start
+    return EventSourceResponse(_messages(request, store, incident_id, start, current), ping=PING_SECONDS)
+
+
+async def _messages(
+    request: Request, store: EventStore, incident_id: str, start: int, current: int
+) -> AsyncIterator[ServerSentEvent]:
+    signal = request.app.state.appended
+    # The ready message carries an id too: a client that drops before any event arrives
+    # resumes from here instead of from whatever the end is when it reconnects.
+    yield ServerSentEvent(
+        json.dumps({"incident_id": incident_id, "version": current, "after_version": start}),
+        event="ready", id=str(start), retry=RETRY_MS,
+    )
+    after = start
+    while True:
+        # Take the generation before reading: an append that lands between the read and the
+        # wait bumps it, so the wait returns at once instead of sleeping on a stale read.
+        generation = signal.generation
+        page = await anyio.to_thread.run_sync(
+            partial(store.read_stream, incident_id, after_version=after, limit=PAGE)
+        )
+        for event in page:
+            yield ServerSentEvent(
+                json.dumps(envelope(event), separators=(",", ":")), event="appended", id=str(event.version)
+            )
+            after = event.version
+        if len(page) == PAGE:
+            continue
+        # Appends in this process wake us at once; appends by other processes are found by
+        # the poll. Client disconnects and server shutdown cancel this wait (sse-starlette
+        # watches both), so an open stream never holds up uvicorn's shutdown.
+        await signal.wait(generation, POLL_SECONDS)

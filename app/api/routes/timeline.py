@@ -1,0 +1,219 @@
+"""Timelines: an incident's entries as they stand now or at any cut-off, what changed, and assertions across incidents."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.api.deps import Reader, StoreDep
+from app.api.exports import render_export
+from app.api.problems import Problem
+from app.projections.reader import Timelines
+from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters, entries
+from events.catalog import to_json_time
+
+router = APIRouter(tags=["timelines"])
+
+DIFF_IGNORED = {"last_version", "recorded_version"}
+
+
+def get_timelines(request: Request) -> Timelines:
+    return request.app.state.timelines
+
+
+TimelinesDep = Annotated[Timelines, Depends(get_timelines)]
+
+
+def cut_off_params(
+    as_of: Annotated[datetime | None, Query(description="recorded time (RFC 3339): what this store knew then")] = None,
+    as_of_version: Annotated[int | None, Query(ge=0, description="the incident's stream version")] = None,
+    reported_as_of: Annotated[
+        datetime | None, Query(description="publication time (RFC 3339): what had been reported by then")
+    ] = None,
+) -> CutOff:
+    for name, moment in (("as_of", as_of), ("reported_as_of", reported_as_of)):
+        if moment is not None and moment.tzinfo is None:
+            raise Problem(422, "invalid-cut-off", f"{name} needs a time zone, e.g. 2026-02-01T00:00:00Z")
+    return CutOff(as_of, as_of_version, reported_as_of)
+
+
+def filter_params(
+    kind: Annotated[list[str] | None, Query(description="only these kinds (repeat or comma-separate)")] = None,
+    occurred_from: Annotated[date | None, Query(description="entries whose dates overlap from this day")] = None,
+    occurred_to: Annotated[date | None, Query(description="entries whose dates overlap up to this day")] = None,
+    include_retracted: bool = False,
+) -> Filters:
+    kinds = frozenset(k.strip() for value in kind or [] for k in value.split(",") if k.strip())
+    if occurred_from and occurred_to and occurred_from > occurred_to:
+        raise Problem(422, "invalid-filter", "occurred_from is after occurred_to")
+    return Filters(kinds, occurred_from, occurred_to, include_retracted)
+
+
+CutOffDep = Annotated[CutOff, Depends(cut_off_params)]
+FiltersDep = Annotated[Filters, Depends(filter_params)]
+
+
+def describe_cut_off(cut_off: CutOff) -> dict[str, Any]:
+    return {
+        "as_of": to_json_time(cut_off.as_of) if cut_off.as_of else None,
+        "as_of_version": cut_off.as_of_version,
+        "reported_as_of": to_json_time(cut_off.reported_as_of) if cut_off.reported_as_of else None,
+    }
+
+
+def describe_filters(filters: Filters) -> dict[str, Any]:
+    return {
+        "kind": sorted(filters.kinds),
+        "occurred_from": filters.occurred_from.isoformat() if filters.occurred_from else None,
+        "occurred_to": filters.occurred_to.isoformat() if filters.occurred_to else None,
+        "include_retracted": filters.include_retracted,
+    }
+
+
+def _current_version(store, incident_id: str) -> int:
+    version = store.stream_version(incident_id)
+    if version is None:
+        raise Problem(404, "incident-not-found", f"there is no incident {incident_id!r}")
+    return version
+
+
+def _etag(*parts: Any) -> str:
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    given = request.headers.get("if-none-match")
+    if not given:
+        return False
+    return given.strip() == "*" or etag in [tag.strip().removeprefix("W/") for tag in given.split(",")]
+
+
+@router.get("/v1/incidents/{incident_id}/timeline")
+def timeline(
+    incident_id: str,
+    request: Request,
+    _: Reader,
+    store: StoreDep,
+    timelines: TimelinesDep,
+    cut_off: CutOffDep,
+    filters: FiltersDep,
+    history: Annotated[bool, Query(description="include each revision's earlier values")] = False,
+    format: Literal["json", "timelinejs", "csv", "ndjson"] = "json",
+):
+    """The incident's timeline at a cut-off, ordered by when things happened."""
+    version = timelines.version_for(incident_id, cut_off, _current_version(store, incident_id))
+    described = describe_cut_off(cut_off)
+    etag = _etag(incident_id, version, described, describe_filters(filters), history, format, PROJECTION_VERSION)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    state = timelines.state(incident_id, version, reported_as_of=cut_off.reported_as_of, keep_history=history)
+    body = {
+        "incident": state["incident"],
+        "version": version,
+        "cut_off": described,
+        "entries": entries(state, filters),
+    }
+    return render_export(body, format, headers)
+
+
+def _parse_bound(name: str, raw: str) -> CutOff:
+    if raw.strip().isdigit():
+        return CutOff(as_of_version=int(raw))
+    try:
+        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(422, "invalid-cut-off", f"{name} must be a version number or an RFC 3339 time, not {raw!r}") from None
+    if moment.tzinfo is None:
+        raise Problem(422, "invalid-cut-off", f"{name} needs a time zone, e.g. 2026-02-01T00:00:00Z")
+    return CutOff(as_of=moment)
+
+
+@router.get("/v1/incidents/{incident_id}/timeline/changes")
+def timeline_changes(
+    incident_id: str,
+    _: Reader,
+    store: StoreDep,
+    timelines: TimelinesDep,
+    since: Annotated[str, Query(description="a version number or an RFC 3339 recorded time")],
+    until: Annotated[str | None, Query(description="a version number or an RFC 3339 recorded time; default now")] = None,
+):
+    """Entries added, changed and retracted between two cut-offs."""
+    current = _current_version(store, incident_id)
+    since_cut = _parse_bound("since", since)
+    until_cut = _parse_bound("until", until) if until else CutOff()
+    since_version = timelines.version_for(incident_id, since_cut, current)
+    until_version = timelines.version_for(incident_id, until_cut, current)
+    if since_version > until_version:
+        raise Problem(422, "invalid-cut-off", f"since (version {since_version}) is after until (version {until_version})")
+    everything = Filters(include_retracted=True)
+    before = {e["assertion_id"]: e for e in entries(timelines.state(incident_id, since_version), everything)}
+    after = entries(timelines.state(incident_id, until_version), everything)
+    added, changed, retracted = [], [], []
+    for entry in after:
+        earlier = before.get(entry["assertion_id"])
+        if entry["status"] == "retracted" and (earlier is None or earlier["status"] != "retracted"):
+            retracted.append(entry)
+        if earlier is None:
+            added.append(entry)
+            continue
+        fields = {
+            name: {"before": earlier.get(name), "after": value}
+            for name, value in entry.items()
+            if name not in DIFF_IGNORED and earlier.get(name) != value
+        }
+        if fields and entry not in retracted:
+            changed.append({"assertion_id": entry["assertion_id"], "fields": fields, "entry": entry})
+    return {
+        "incident_id": incident_id,
+        "since": {"version": since_version, **describe_cut_off(since_cut)},
+        "until": {"version": until_version, **describe_cut_off(until_cut)},
+        "added": added,
+        "changed": changed,
+        "retracted": retracted,
+    }
+
+
+@router.get("/v1/assertions")
+def assertions(
+    _: Reader,
+    store: StoreDep,
+    timelines: TimelinesDep,
+    cut_off: CutOffDep,
+    filters: FiltersDep,
+    incident: Annotated[list[str] | None, Query(description="only these incidents")] = None,
+    attributed_to: Annotated[str | None, Query(description="who made the claim (case-insensitive, part of the name)")] = None,
+    source: Annotated[str | None, Query(description="only assertions this outlet reported")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
+    """Assertions across incidents, with the same cut-offs and filters as a timeline, a page at a time."""
+    wanted = set(incident or [])
+    filters = Filters(
+        filters.kinds, filters.occurred_from, filters.occurred_to, filters.include_retracted, attributed_to, source
+    )
+    found: list[dict[str, Any]] = []
+    for incident_id, current, _opened in store.list_streams():
+        if wanted and incident_id not in wanted:
+            continue
+        version = timelines.version_for(incident_id, cut_off, current)
+        if version == 0:
+            continue
+        state = timelines.state(incident_id, version, reported_as_of=cut_off.reported_as_of)
+        found.extend({"incident_id": incident_id, **entry} for entry in entries(state, filters))
+    found.sort(key=lambda e: (e["occurred"].get("earliest") or "9999", e["occurred"].get("latest") or "9999",
+                              e["incident_id"], e["recorded_version"]))
+    page = found[offset : offset + limit]
+    return {
+        "cut_off": describe_cut_off(cut_off),
+        "total": len(found),
+        "offset": offset,
+        "limit": limit,
+        "next_offset": offset + limit if offset + limit < len(found) else None,
+        "assertions": page,
+    }

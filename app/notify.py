@@ -1,0 +1,53 @@
+"""A wake-up signal from appends to in-process listeners (live streams, the webhook dispatcher).
+
+Only a hint: listeners also poll, because other processes append to the same database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+
+class AppendSignal:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def notify(self) -> None:
+        """Wake every waiter; safe to call from any thread (sync routes run in a thread pool)."""
+        with self._lock:
+            self._generation += 1
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            loop.call_soon_threadsafe(_resolve, future)
+
+    async def wait(self, seen_generation: int, timeout: float) -> int:
+        """Wait until something was appended after `seen_generation`, or `timeout` seconds; return the generation.
+
+        Taking the generation before reading and passing it here closes the race where an
+        append lands between the read and the wait.
+        """
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._lock:
+            if self._generation != seen_generation:
+                return self._generation
+            self._waiters.append((loop, future))
+        try:
+            await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            with self._lock:
+                if (loop, future) in self._waiters:
+                    self._waiters.remove((loop, future))
+        return self._generation
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)

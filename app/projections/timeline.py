@@ -1,0 +1,268 @@
+"""The timeline fold: an incident's events -> its timeline. Pure: no I/O, no clock.
+
+The state is plain JSON (times as RFC 3339 strings) so that a snapshot stored in the database
+and read back is exactly the state it was made from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any, Protocol
+
+from app.projections.incident import apply_incident_event, empty_incident
+from events.catalog import to_json_time
+from events.dates import InvalidOccurred, Occurred, parse_occurred
+
+# Bump when the state's shape or the meaning of an event changes: stored snapshots made by
+# another projection version are ignored and discarded.
+PROJECTION_VERSION = 1
+
+REVISABLE = ("occurred", "headline", "text", "kind", "attributed_to")
+
+
+class FoldableEvent(Protocol):
+    position: int
+    version: int
+    type: str
+    data: Mapping[str, Any]
+    reported_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CutOff:
+    """What a timeline reflects; each bound is inclusive. None everywhere means 'now'."""
+
+    as_of: datetime | None = None
+    as_of_version: int | None = None
+    reported_as_of: datetime | None = None
+
+    def admits(self, event: FoldableEvent) -> bool:
+        return (
+            (self.as_of_version is None or event.version <= self.as_of_version)
+            and (self.as_of is None or event.recorded_at <= self.as_of)
+            and (self.reported_as_of is None or event.reported_at <= self.reported_as_of)
+        )
+
+
+def empty_state(incident_id: str) -> dict[str, Any]:
+    return {"incident": empty_incident(incident_id), "version": 0, "assertions": {}}
+
+
+def fold(
+    incident_id: str,
+    events: Iterable[FoldableEvent],
+    *,
+    state: dict[str, Any] | None = None,
+    keep_history: bool = False,
+) -> dict[str, Any]:
+    """Apply events, in version order, to `state` (changed in place) or to a new empty state."""
+    state = empty_state(incident_id) if state is None else state
+    for event in events:
+        apply(state, event, keep_history=keep_history)
+    return state
+
+
+def apply(state: dict[str, Any], event: FoldableEvent, *, keep_history: bool = False) -> None:
+    """Apply one event in place. Events naming an assertion the state does not hold are skipped:
+    with a `reported_as_of` cut-off the assertion itself may not have been public yet."""
+    state["version"] = event.version
+    data = event.data
+    if apply_incident_event(state["incident"], event.type, data):
+        return
+    assertions = state["assertions"]
+    if event.type == "AssertionRecorded":
+        # Two concurrent appends may record the same id (the check before appending is not
+        # under the lock); the first recorded stays, as readers saw it first.
+        if data["assertion_id"] not in assertions:
+            assertions[data["assertion_id"]] = _new_entry(event)
+        return
+    entry = assertions.get(data.get("assertion_id"))
+    if entry is None:
+        return
+    entry["last_version"] = event.version
+    if event.type == "SourceAttached":
+        _add_source(entry["sources"], data["source"])
+        entry["first_reported_at"] = min(entry["first_reported_at"], _first_published(event, [data["source"]]))
+    elif event.type == "AssertionDisputed":
+        other = assertions.get(data["by_assertion_id"])
+        if other is None:
+            return
+        _add_once(entry["disputed_by"], data["by_assertion_id"])
+        _add_once(other["disputes"], data["assertion_id"])
+        if data.get("note"):
+            note = {"by": data["by_assertion_id"], "note": data["note"]}
+            if note not in entry["dispute_notes"]:
+                entry["dispute_notes"].append(note)
+        other["last_version"] = event.version
+    elif event.type == "AssertionRevised":
+        changes = {name: value for name, value in data["changes"].items() if name in REVISABLE}
+        before = {name: entry.get(name) for name in changes}
+        entry.update(changes)
+        entry["revision_count"] += 1
+        if keep_history:
+            entry.setdefault("revision_history", []).append(
+                {
+                    "version": event.version,
+                    "recorded_at": to_json_time(event.recorded_at),
+                    "reported_at": to_json_time(event.reported_at),
+                    "reason": data["reason"],
+                    "before": before,
+                    "after": changes,
+                }
+            )
+    elif event.type == "AssertionRanked":
+        entry["rank"] = data["rank"]
+        entry["rank_reason"] = data.get("reason")
+    elif event.type == "AssertionRetracted":
+        entry["status"] = "retracted"
+        entry["retraction"] = {
+            "reason": data["reason"],
+            "recorded_at": to_json_time(event.recorded_at),
+            "reported_at": to_json_time(event.reported_at),
+        }
+
+
+def _new_entry(event: FoldableEvent) -> dict[str, Any]:
+    data = event.data
+    sources: list[dict[str, Any]] = []
+    for source in data["sources"]:
+        _add_source(sources, source)
+    return {
+        "assertion_id": data["assertion_id"],
+        "kind": data["kind"],
+        "occurred": data["occurred"],
+        "headline": data["headline"],
+        "text": data.get("text"),
+        "attributed_to": data.get("attributed_to"),
+        "actors": list(data.get("actors", [])),
+        "location": data.get("location"),
+        "sources": sources,
+        "status": "active",
+        "retraction": None,
+        "rank": "normal",
+        "rank_reason": None,
+        "disputes": [],
+        "disputed_by": [],
+        "dispute_notes": [],
+        "revision_count": 0,
+        "first_reported_at": _first_published(event, data["sources"]),
+        "recorded_at": to_json_time(event.recorded_at),
+        "position": event.position,
+        "recorded_version": event.version,
+        "last_version": event.version,
+    }
+
+
+def _first_published(event: FoldableEvent, sources: Iterable[Mapping[str, Any]]) -> str:
+    """The earliest of the event's reported_at and its sources' publication times."""
+    times = [event.reported_at] + [
+        datetime.fromisoformat(s["published_at"].replace("Z", "+00:00")) for s in sources if s.get("published_at")
+    ]
+    return to_json_time(min(times))
+
+
+def _source_key(source: Mapping[str, Any]) -> str:
+    return (source.get("url") or source["outlet"]).strip().lower()
+
+
+def _add_source(sources: list[dict[str, Any]], source: Mapping[str, Any]) -> None:
+    """Deduplicate by URL, or by outlet when there is no URL; a later copy fills in missing fields."""
+    key = _source_key(source)
+    for existing in sources:
+        if _source_key(existing) == key:
+            for name, value in source.items():
+                existing.setdefault(name, value)
+            return
+    sources.append(dict(source))
+
+
+def _add_once(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+# -- reading the state as a timeline --------------------------------------------------------
+
+
+@lru_cache(maxsize=65_536)
+def occurred_of(edtf: str) -> Occurred | None:
+    try:
+        return parse_occurred(edtf)
+    except InvalidOccurred:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    kinds: frozenset[str] = frozenset()
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+    include_retracted: bool = False
+    attributed_to: str | None = None
+    outlet: str | None = None
+
+    def admit(self, entry: Mapping[str, Any], occurred: Occurred | None) -> bool:
+        if self.kinds and entry["kind"] not in self.kinds:
+            return False
+        if entry["status"] == "retracted" and not self.include_retracted:
+            return False
+        if self.occurred_from and (occurred is None or occurred.latest < self.occurred_from):
+            return False
+        if self.occurred_to and (occurred is None or occurred.earliest > self.occurred_to):
+            return False
+        if self.attributed_to and self.attributed_to.lower() not in (entry.get("attributed_to") or "").lower():
+            return False
+        if self.outlet and not any(self.outlet.lower() == s["outlet"].lower() for s in entry["sources"]):
+            return False
+        return True
+
+
+def entries(state: Mapping[str, Any], filters: Filters = Filters()) -> list[dict[str, Any]]:
+    """The timeline's entries, ordered by earliest, then latest, then the recording position."""
+    shown = []
+    for entry in state["assertions"].values():
+        occurred = occurred_of(entry["occurred"])
+        if filters.admit(entry, occurred):
+            shown.append((_sort_key(entry, occurred), render_entry(entry, occurred)))
+    shown.sort(key=lambda pair: pair[0])
+    return [rendered for _, rendered in shown]
+
+
+def _sort_key(entry: Mapping[str, Any], occurred: Occurred | None):
+    if occurred is None:
+        return (date.max, date.max, entry["position"])
+    return (occurred.earliest, occurred.latest, entry["position"])
+
+
+def render_entry(entry: Mapping[str, Any], occurred: Occurred | None = None) -> dict[str, Any]:
+    occurred = occurred or occurred_of(entry["occurred"])
+    rendered = {
+        "assertion_id": entry["assertion_id"],
+        "kind": entry["kind"],
+        "occurred": occurred.as_dict() if occurred else {"edtf": entry["occurred"]},
+        "headline": entry["headline"],
+        "text": entry["text"],
+        "attributed_to": entry["attributed_to"],
+        "actors": entry["actors"],
+        "location": entry["location"],
+        "sources": entry["sources"],
+        "corroboration": len(entry["sources"]),
+        "status": entry["status"],
+        "retraction": entry["retraction"],
+        "rank": entry["rank"],
+        "disputes": entry["disputes"],
+        "disputed_by": entry["disputed_by"],
+        "dispute_notes": entry["dispute_notes"],
+        "revisions": {"count": entry["revision_count"]},
+        "first_reported_at": entry["first_reported_at"],
+        "recorded_at": entry["recorded_at"],
+        "recorded_version": entry["recorded_version"],
+        "last_version": entry["last_version"],
+    }
+    if "revision_history" in entry:
+        rendered["revisions"]["history"] = entry["revision_history"]
+    return rendered

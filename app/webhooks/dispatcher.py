@@ -1,0 +1,582 @@
+"""The webhook dispatcher: from the global log to signed deliveries, at least once, in order per incident.
+
+One loop per process (inside `timeline serve`, or alone as `timeline worker`), any number of
+processes on one database. Each turn of the loop does three short transactions, in this order:
+
+1. record: the outcomes of finished attempts (delete a delivered row, reschedule a failed one,
+   disable a subscription that answered 410 or has been failing too long), with one log row
+   per attempt;
+2. fan out: for each active subscription behind the head of the log, queue a delivery row for
+   every matching event after its checkpoint and move the checkpoint to the head, in one
+   transaction: the checkpoint and the queue can never disagree, so a crash anywhere loses
+   nothing and queues nothing twice;
+3. lease: take due deliveries, at most one per (subscription, incident) — the oldest queued
+   one — and at most `webhook_per_subscription` per subscription, and mark them leased for
+   `webhook_lease_seconds`.
+
+Each leased delivery is then sent by its own task, concurrently; a finished task wakes the loop.
+A worker that dies mid-delivery leaves its rows leased; once the lease lapses any worker takes
+them again, so the receiver may see an event twice (at least once), never zero times.
+
+Ordering. A delivery is eligible only while no older row of the same (subscription, incident) is
+queued, and a row leaves the queue only when delivered. So event n+1 of an incident is never
+sent before event n has been acknowledged: a receiver sees each incident's events in version
+order (a redelivery after a crash repeats the last event, it never goes back further). Different
+incidents and different subscriptions do not wait for each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from app.config import Settings
+from app.db import utcnow, writer
+from app.store import StoredEvent
+from app.store.tables import events, log_head
+from app.webhooks.backoff import next_delay, parse_retry_after, parse_schedule
+from app.webhooks.cloudevent import CONTENT_TYPE, to_cloudevent
+from app.webhooks.safety import BlockedDestination, DestinationPolicy, make_client
+from app.webhooks.signing import sign_headers
+from app.webhooks.subscriptions import lock_subscription, matches, signing_secrets
+from app.webhooks.tables import webhook_attempts, webhook_deliveries, webhook_subscriptions
+from events.upcasting import upcast
+
+logger = logging.getLogger("timeline.webhooks")
+
+subs = webhook_subscriptions
+deliveries = webhook_deliveries
+FAN_OUT_PAGE = 5000  # positions considered per subscription per transaction
+MAX_ERROR = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One leased delivery attempt, with everything needed to send it."""
+
+    delivery_id: int
+    lease_token: str
+    subscription_id: str
+    url: str
+    position: int
+    incident_id: str
+    event_id: str
+    attempt: int  # the number of this attempt, from 1
+    failures: int  # failures so far that count towards the retry schedule
+    first_failed_at: datetime | None
+    secrets: tuple[str, ...]
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    job: Job
+    attempted_at: datetime
+    latency_ms: float
+    status_code: int | None
+    error: str | None
+    response_body: str | None
+    retry_after: float | None
+
+    @property
+    def delivered(self) -> bool:
+        # Only 2xx is success: a redirect is not followed and counts as a failure.
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Dispatcher:
+    """Fan out, lease, deliver and record, until `stop()`; see the module docstring."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        signal=None,
+        client: httpx.AsyncClient | None = None,
+        rng: random.Random | None = None,
+    ):
+        self.engine = engine
+        self.settings = settings
+        self.schedule = parse_schedule(settings.webhook_retry_schedule)
+        self.policy = DestinationPolicy.from_env(settings.webhook_allow_networks, settings.webhook_allow_http)
+        self.timeout = float(settings.webhook_timeout_seconds)
+        if settings.webhook_lease_seconds <= self.timeout:
+            raise ValueError(
+                f"the webhook lease ({settings.webhook_lease_seconds:g} s) must be longer than the request "
+                f"timeout ({self.timeout:g} s), or a slow delivery would be taken over while still running"
+            )
+        self.lease_time = timedelta(seconds=settings.webhook_lease_seconds)
+        self.disable_after = timedelta(seconds=settings.webhook_disable_after_seconds)
+        self.per_subscription = max(1, settings.webhook_per_subscription)
+        self.concurrency = max(1, settings.webhook_concurrency)
+        self.poll = settings.webhook_poll_seconds
+        self.max_body = settings.webhook_response_max_bytes
+        self.source = settings.webhook_source
+        self._signal = signal  # app.notify.AppendSignal: in-process appends wake us at once
+        self._client = client
+        self._rng = rng or random.Random()
+        self._postgres = engine.dialect.name == "postgresql"
+        self._busy: dict[str, int] = {}  # subscription id -> attempts in flight in this process
+        self._tasks: set[asyncio.Task] = set()
+        self._outcomes: list[Outcome] = []
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+        self._task: asyncio.Task | None = None
+        self.started = asyncio.Event()
+
+    # -- running -------------------------------------------------------------------------
+
+    def start(self) -> asyncio.Task:
+        """Run in the current event loop as a background task."""
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="webhook-dispatcher")
+        return self._task
+
+    async def stop(self) -> None:
+        """Stop leasing, let attempts in flight finish (each is bounded by the timeout), record them."""
+        self._stopping = True
+        self.poke()
+        if self._task is not None:
+            await self._task
+
+    def request_stop(self) -> None:
+        """`stop()` without waiting, for signal handlers."""
+        self._stopping = True
+        self.poke()
+
+    def poke(self) -> None:
+        """Look for work now (thread-safe): after a replay, a re-enable, an append in this process."""
+        if self._loop is not None and self._wake is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._wake.set)
+            except RuntimeError:  # the loop has closed
+                pass
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        own_client = self._client is None
+        client = self._client or make_client(self.policy, timeout=self.timeout)
+        watcher = self._loop.create_task(self._watch_appends()) if self._signal is not None else None
+        logger.info("webhook dispatcher started")
+        self.started.set()
+        graceful = False
+        try:
+            while not self._stopping:
+                # Cleared before the step, so a wake-up that arrives during it (an append, a
+                # finished attempt) makes the wait below return at once: nothing is missed.
+                self._wake.clear()
+                outcomes, self._outcomes = self._outcomes, []
+                free = self.concurrency - len(self._tasks)
+                try:
+                    jobs, due_in = await asyncio.to_thread(self._step, outcomes, dict(self._busy), free)
+                except Exception:
+                    logger.exception("webhook dispatcher step failed; retrying")
+                    # Keep the outcomes: they are recorded on the next turn (if their leases
+                    # lapse first, another worker delivers again: at least once).
+                    self._outcomes = outcomes + self._outcomes
+                    jobs, due_in = [], self.poll
+                for job in jobs:
+                    self._launch(client, job)
+                if self._stopping:
+                    break
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, min(self.poll, due_in)))
+                except TimeoutError:
+                    pass
+            graceful = True
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            if graceful:
+                # A graceful stop: attempts in flight finish (bounded by the timeout) and their
+                # outcomes are recorded, so nothing is left to a lease lapse.
+                if self._tasks:
+                    await asyncio.wait(set(self._tasks))
+                if self._outcomes:
+                    try:
+                        await asyncio.to_thread(self.record, self._outcomes)
+                    except Exception:
+                        logger.exception("could not record the last webhook outcomes; their leases will lapse")
+                    self._outcomes = []
+            else:
+                # Cancelled (or crashed): like a killed process, leave the leases to lapse.
+                for task in list(self._tasks):
+                    task.cancel()
+            if own_client:
+                await client.aclose()
+            logger.info("webhook dispatcher stopped")
+
+    async def _watch_appends(self) -> None:
+        generation = self._signal.generation
+        while True:
+            seen = generation
+            generation = await self._signal.wait(seen, 60.0)
+            if generation != seen:
+                self._wake.set()
+
+    def _launch(self, client: httpx.AsyncClient, job: Job) -> None:
+        self._busy[job.subscription_id] = self._busy.get(job.subscription_id, 0) + 1
+        task = asyncio.get_running_loop().create_task(self._deliver(client, job))
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task) -> None:
+            self._tasks.discard(finished)
+            left = self._busy.get(job.subscription_id, 1) - 1
+            if left:
+                self._busy[job.subscription_id] = left
+            else:
+                self._busy.pop(job.subscription_id, None)
+            if not finished.cancelled() and finished.exception() is None:
+                self._outcomes.append(finished.result())
+                self._wake.set()
+
+        task.add_done_callback(done)
+
+    def _step(self, outcomes: list[Outcome], busy: dict[str, int], free: int) -> tuple[list[Job], float]:
+        # Record before leasing: a delivered head row must be gone before the next event of
+        # its incident can become eligible.
+        if outcomes:
+            self.record(outcomes)
+        caught_up = self.fan_out()
+        jobs = self.lease(busy, free) if free > 0 else []
+        # A fan-out that stopped at its page size goes on at once, not after a poll interval.
+        return jobs, (self._seconds_until_due() if caught_up else 0.0)
+
+    # -- 2. fan-out ----------------------------------------------------------------------
+
+    def fan_out(self) -> bool:
+        """Queue deliveries for events after each active subscription's checkpoint.
+
+        Returns False when a subscription was left behind the head (a page limit was reached).
+        """
+        with self.engine.connect() as conn:
+            behind = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(subs)
+                .where(
+                    subs.c.status == "active",
+                    subs.c.checkpoint < sa.select(log_head.c.position).where(log_head.c.id == 1).scalar_subquery(),
+                )
+            ).scalar_one()
+        if not behind:
+            return True  # the common idle case costs one read and no write transaction
+        caught_up = True
+        now = utcnow()
+        with writer(self.engine.connect()) as conn, conn.begin():
+            # The head read here bounds this transaction's work. Appends are serialized and
+            # publish the new head in the same commit as their events, so every event at or
+            # below this head is committed and visible to the statements below: the checkpoint
+            # can be moved to it without skipping anything (a later append gets a higher
+            # position and is picked up next time).
+            head = conn.execute(sa.select(log_head.c.position).where(log_head.c.id == 1)).scalar_one()
+            query = (
+                sa.select(subs.c.id, subs.c.checkpoint, subs.c.incidents, subs.c.types)
+                .where(subs.c.status == "active", subs.c.checkpoint < head)
+                .order_by(subs.c.id)
+            )
+            if self._postgres:
+                # Each subscription is fanned out by one worker at a time: the row lock is held
+                # until commit, and a worker that finds it locked skips it (the holder is doing
+                # the work). After the lock the row is re-read, so the checkpoint is current.
+                query = query.with_for_update(skip_locked=True)
+            for row in conn.execute(query).all():
+                upto = min(head, row.checkpoint + FAN_OUT_PAGE)
+                chosen = (
+                    sa.select(
+                        sa.literal(row.id, sa.String(36)),
+                        events.c.position,
+                        events.c.incident_id,
+                        events.c.event_id,
+                        sa.literal(0, sa.Integer),
+                        sa.literal(0, sa.Integer),
+                        sa.literal(now, deliveries.c.next_attempt_at.type),
+                        sa.literal(now, deliveries.c.created_at.type),
+                    )
+                    .where(
+                        events.c.position > row.checkpoint,
+                        events.c.position <= upto,
+                        matches(row.incidents, row.types),
+                    )
+                    .order_by(events.c.position)
+                )
+                conn.execute(
+                    sa.insert(deliveries).from_select(
+                        ["subscription_id", "position", "incident_id", "event_id", "attempts", "failures",
+                         "next_attempt_at", "created_at"],
+                        chosen,
+                    )
+                )
+                conn.execute(sa.update(subs).where(subs.c.id == row.id).values(checkpoint=upto))
+                caught_up = caught_up and upto == head
+        return caught_up
+
+    # -- 3. lease ------------------------------------------------------------------------
+
+    def lease(self, busy: dict[str, int], free: int) -> list[Job]:
+        """Lease up to `free` due deliveries; at most one per (subscription, incident)."""
+        now = utcnow()
+        d = deliveries
+        lease_free = sa.or_(d.c.leased_until.is_(None), d.c.leased_until < now)
+        with self.engine.connect() as conn:
+            anything = conn.execute(
+                sa.select(d.c.id).where(d.c.next_attempt_at <= now, lease_free).limit(1)
+            ).first()
+        if anything is None:
+            return []
+        token = str(uuid.uuid4())
+        with writer(self.engine.connect()) as conn, conn.begin():
+            earlier = d.alias("earlier")
+            # The head of each (subscription, incident) queue: no older row is queued. A head
+            # that is leased (in flight here or elsewhere) or waiting for its retry keeps every
+            # later event of its incident back: that is the per-incident order.
+            is_head = ~sa.exists().where(
+                earlier.c.subscription_id == d.c.subscription_id,
+                earlier.c.incident_id == d.c.incident_id,
+                earlier.c.position < d.c.position,
+            )
+            eligible = (
+                sa.select(
+                    d.c.id,
+                    d.c.subscription_id,
+                    d.c.position,
+                    sa.func.row_number()
+                    .over(partition_by=d.c.subscription_id, order_by=d.c.position)
+                    .label("rank"),
+                )
+                .join(subs, subs.c.id == d.c.subscription_id)
+                .where(subs.c.status == "active", d.c.next_attempt_at <= now, lease_free, is_head)
+                .subquery()
+            )
+            # One hanging receiver holds at most its own `per_subscription` slots: a
+            # subscription's share is what this process does not already have in flight for it.
+            # Ranking by rank first takes one delivery from every subscription before a second
+            # from any, so a big backlog on one does not crowd out the others.
+            saturated = {sid: max(0, self.per_subscription - n) for sid, n in busy.items()}
+            cap = (
+                sa.case(saturated, value=eligible.c.subscription_id, else_=self.per_subscription)
+                if saturated
+                else sa.literal(self.per_subscription)
+            )
+            candidates = (
+                sa.select(eligible.c.id)
+                .where(eligible.c.rank <= cap)
+                .order_by(eligible.c.rank, eligible.c.position)
+                .limit(free)
+            )
+            lock = sa.select(d.c.id).where(d.c.id.in_(candidates), d.c.next_attempt_at <= now, lease_free)
+            if self._postgres:
+                # Workers share the queue through row locks: a row another worker is leasing
+                # right now is skipped, not waited for. Once that worker commits, its lease is
+                # visible and the lease_free condition above (re-checked on the locked row)
+                # keeps the row out of later leases. On SQLite BEGIN IMMEDIATE already
+                # serializes whole lease transactions.
+                lock = lock.with_for_update(skip_locked=True)
+            ids = conn.execute(lock).scalars().all()
+            if not ids:
+                return []
+            conn.execute(
+                sa.update(d).where(d.c.id.in_(ids)).values(leased_until=now + self.lease_time, lease_token=token)
+            )
+            rows = conn.execute(
+                sa.select(d, subs.c.url)
+                .join(subs, subs.c.id == d.c.subscription_id)
+                .where(d.c.id.in_(ids))
+                .order_by(d.c.position)
+            ).all()
+            secrets = signing_secrets(conn, {row.subscription_id for row in rows}, now)
+            bodies = self._bodies(conn, {row.position for row in rows})
+        return [
+            Job(
+                delivery_id=row.id,
+                lease_token=token,
+                subscription_id=row.subscription_id,
+                url=row.url,
+                position=row.position,
+                incident_id=row.incident_id,
+                event_id=row.event_id,
+                attempt=row.attempts + 1,
+                failures=row.failures,
+                first_failed_at=row.first_failed_at,
+                secrets=tuple(secrets[row.subscription_id]),
+                body=bodies[row.position],
+            )
+            for row in rows
+        ]
+
+    def _bodies(self, conn: Connection, positions: set[int]) -> dict[int, str]:
+        bodies = {}
+        for row in conn.execute(sa.select(events).where(events.c.position.in_(list(positions)))):
+            schema_version, data = upcast(row.type, row.schema_version, row.data)
+            event = StoredEvent(
+                position=row.position,
+                incident_id=row.incident_id,
+                version=row.version,
+                event_id=row.event_id,
+                type=row.type,
+                schema_version=schema_version,
+                data=data,
+                metadata=row.metadata,
+                reported_at=row.reported_at,
+                recorded_at=row.recorded_at,
+            )
+            bodies[row.position] = to_cloudevent(event.as_dict(), source=self.source)
+        return bodies
+
+    def _seconds_until_due(self) -> float:
+        """How long until a queued retry falls due or a lease lapses (capped by the poll interval)."""
+        now = utcnow()
+        d = deliveries
+        with self.engine.connect() as conn:
+            soonest = conn.execute(
+                sa.select(
+                    sa.select(sa.func.min(d.c.next_attempt_at)).where(d.c.next_attempt_at > now).scalar_subquery(),
+                    sa.select(sa.func.min(d.c.leased_until)).where(d.c.leased_until > now).scalar_subquery(),
+                )
+            ).one()
+        moments = [moment for moment in soonest if moment is not None]
+        if not moments:
+            return self.poll
+        return max(0.0, (min(moments) - now).total_seconds()) + 0.001
+
+    # -- sending -------------------------------------------------------------------------
+
+    async def _deliver(self, client: httpx.AsyncClient, job: Job) -> Outcome:
+        attempted_at = utcnow()
+        headers = sign_headers(job.event_id, attempted_at, job.body, job.secrets)
+        headers["content-type"] = CONTENT_TYPE
+        status_code = error = response_body = retry_after = None
+        started = time.perf_counter()
+        try:
+            # The client's timeout bounds each phase (connect, each read); this bounds the
+            # whole attempt, so a receiver that trickles bytes cannot hold a slot for long.
+            async with asyncio.timeout(self.timeout):
+                async with client.stream("POST", job.url, content=job.body.encode(), headers=headers) as response:
+                    status_code = response.status_code
+                    if "retry-after" in response.headers:
+                        retry_after = parse_retry_after(response.headers["retry-after"], utcnow())
+                    if 300 <= status_code < 400:
+                        error = f"redirects are not followed (Location: {response.headers.get('location', '')})"
+                    response_body = await _read_some(response, self.max_body)
+        except BlockedDestination as exc:
+            error = f"refused by the destination policy: {exc}"
+        except TimeoutError:
+            error = f"no complete response within {self.timeout:g} s"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except Exception as exc:  # never let one attempt take the dispatcher down
+            logger.exception("unexpected error delivering %s to %s", job.event_id, job.url)
+            error = f"unexpected error: {type(exc).__name__}"
+        latency_ms = (time.perf_counter() - started) * 1000
+        return Outcome(job, attempted_at, latency_ms, status_code, error and error[:MAX_ERROR], response_body, retry_after)
+
+    # -- 1. record -----------------------------------------------------------------------
+
+    def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Write the outcomes of finished attempts: the queue, the log, and any disabling."""
+        d, a = deliveries, webhook_attempts
+        with writer(self.engine.connect()) as conn, conn.begin():
+            # Subscriptions first, in id order, then deliveries: the same lock order as the API
+            # and the fan-out (see subscriptions.lock_subscription), so no deadlock cycle.
+            status: dict[str, str] = {}
+            for subscription_id in sorted({o.job.subscription_id for o in outcomes}):
+                row = lock_subscription(conn, subscription_id)
+                if row is not None:
+                    status[subscription_id] = row.status
+            log_rows = []
+            for outcome in outcomes:
+                job = outcome.job
+                if job.subscription_id not in status:
+                    continue  # deleted meanwhile: its queue and log went with it
+                mine = sa.and_(d.c.id == job.delivery_id, d.c.lease_token == job.lease_token)
+                next_attempt_at = None
+                if outcome.delivered:
+                    # If the lease was taken over (this worker was too slow), the row is not
+                    # ours any more and stays for the other worker: a duplicate, never a loss.
+                    conn.execute(sa.delete(d).where(mine))
+                else:
+                    disable_reason = None
+                    first_failed_at = job.first_failed_at or outcome.attempted_at
+                    if outcome.status_code == 410:
+                        disable_reason = f"the receiver answered 410 Gone on {_format_time(outcome.attempted_at)}"
+                        next_attempt_at = outcome.attempted_at  # due as soon as it is re-enabled
+                    else:
+                        # Past the end of the schedule the last step repeats: a delivery is
+                        # never dropped; the failure span below is what ends the retries.
+                        step = min(job.failures + 1, len(self.schedule))
+                        delay = next_delay(step, self.schedule, retry_after=outcome.retry_after, rng=self._rng)
+                        next_attempt_at = outcome.attempted_at + timedelta(seconds=delay)
+                        if outcome.attempted_at - first_failed_at >= self.disable_after:
+                            disable_reason = (
+                                f"deliveries have been failing since {_format_time(first_failed_at)}, longer than "
+                                f"{self.disable_after.total_seconds():g} s"
+                            )
+                    updated = conn.execute(
+                        sa.update(d)
+                        .where(mine)
+                        .values(
+                            attempts=job.attempt,
+                            failures=job.failures + 1,
+                            first_failed_at=first_failed_at,
+                            next_attempt_at=next_attempt_at,
+                            leased_until=None,
+                            lease_token=None,
+                        )
+                    )
+                    if updated.rowcount == 0:
+                        logger.info("delivery %s was taken over by another worker", job.delivery_id)
+                    if disable_reason is not None and status[job.subscription_id] == "active":
+                        conn.execute(
+                            sa.update(subs)
+                            .where(subs.c.id == job.subscription_id)
+                            .values(status="disabled", disabled_reason=disable_reason, disabled_at=outcome.attempted_at)
+                        )
+                        status[job.subscription_id] = "disabled"
+                        logger.warning("webhook subscription %s disabled: %s", job.subscription_id, disable_reason)
+                    if status[job.subscription_id] != "active":
+                        next_attempt_at = None  # not retried until it is re-enabled
+                log_rows.append(
+                    {
+                        "subscription_id": job.subscription_id,
+                        "event_id": job.event_id,
+                        "position": job.position,
+                        "incident_id": job.incident_id,
+                        "attempt": job.attempt,
+                        "status_code": outcome.status_code,
+                        "error": outcome.error,
+                        "response_body": outcome.response_body,
+                        "latency_ms": round(outcome.latency_ms, 3),
+                        "attempted_at": outcome.attempted_at,
+                        "next_attempt_at": next_attempt_at,
+                    }
+                )
+            if log_rows:
+                conn.execute(sa.insert(a), log_rows)
+
+
+async def _read_some(response: httpx.Response, limit: int) -> str:
+    """Up to `limit` bytes of the response body, as text; the rest is not read."""
+    if limit <= 0:
+        return ""
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit].decode("utf-8", errors="replace")
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
