@@ -15,9 +15,12 @@ Decisions the caller relies on:
   its bounds are the calendar day as written (not converted to UTC).
 - Seasons and the EDTF 2019 sub-year groupings (`21`-`41`) have precision `"season"`; northern winter
   `2025-24` runs from 2025-12-01 to the end of February 2026.
-- An open (`2026-01-26/..`) or unknown (`2026-01-26/`) end takes the bounds of the known end, so the
-  entry sorts by what is known; the display says "since", "until" or "?". Both ends missing is rejected.
+- An open (`2026-01-26/..`) or unknown (`2026-01-26/`) end admits any date on that side, so its bound
+  is `datetime.date.min` or `datetime.date.max` (0001-01-01, 9999-12-31): overlap filters then treat
+  "since Jan 26" as reaching every later window. Displays say "since", "until" or "?"; a widget
+  drawing the range clamps those bounds to its axis. Both ends missing is rejected.
 - An interval that ends before it starts is rejected. Sets (`[a, b]`, `{a, b}`) span their members.
+- Results are cached (the `edtf` parser is slow: about 15 ms for a plain date); refusals are not.
 - Years outside 1-9999, long years (`Y...`), significant digits (`S2`) and spaces (other than after a
   comma in a set) are rejected. A few malformed strings make the `edtf` package print a line to
   stdout before it fails; they are still reported as `InvalidOccurred`.
@@ -29,6 +32,7 @@ import calendar
 import datetime
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import product
 
 import edtf
@@ -101,7 +105,11 @@ def parse_occurred(text: str) -> Occurred:
     """Read an EDTF string; raises `InvalidOccurred` (and nothing else) for anything unusable."""
     if not isinstance(text, str):
         raise InvalidOccurred(f"an EDTF date must be a string, not {type(text).__name__}")
-    text = text.strip()
+    return _read_occurred(text.strip())
+
+
+@lru_cache(maxsize=4096)  # the edtf parser takes 10-100 ms a string; news repeats its dates
+def _read_occurred(text: str) -> Occurred:
     _check_shape(text)
     reading = _Reader(text).read(_parse(text))
     return Occurred(
@@ -125,6 +133,11 @@ def _check_shape(text: str) -> None:
         raise InvalidOccurred(f"{_shown(text)} is not an EDTF date: longer than {MAX_LENGTH} characters")
     if re.search(r"\s", re.sub(r",\s+", ",", text)):
         raise InvalidOccurred(f"{_shown(text)} is not an EDTF date: EDTF has no spaces (except after a comma in a set)")
+    if re.search(r"[0-9]S[0-9]", text):
+        raise InvalidOccurred(
+            f"{_shown(text)} cannot be placed on a timeline: significant digits ('S') are not supported;"
+            " write X digits instead, e.g. 19XX"
+        )
 
 
 def _parse(text: str) -> edtf.EDTFObject:
@@ -216,8 +229,6 @@ class _Reader:
         return int(digits)
 
     def date(self, node: edtf.Date) -> _Reading:
-        if getattr(node, "significant_digits", None):
-            raise self.unsupported("significant digits ('S') are not supported; write X digits instead, e.g. 19XX")
         year = self.year(node.year)
         if node.month is None:
             return _unit_reading("year", datetime.date(year, 1, 1))
@@ -277,11 +288,15 @@ class _Reader:
         if lower_missing:
             known = self.read(upper)
             words = open_words[0] + " {}" if lower.is_open else "? – {}"
-            return replace(known, precision="interval", display=words.format(known.display))
+            return replace(
+                known, earliest=datetime.date.min, precision="interval", display=words.format(known.display)
+            )
         if upper_missing:
             known = self.read(lower)
             words = open_words[1] + " {}" if upper.is_open else "{} – ?"
-            return replace(known, precision="interval", display=words.format(known.display))
+            return replace(
+                known, latest=datetime.date.max, precision="interval", display=words.format(known.display)
+            )
         start, end = self.read(lower), self.read(upper)
         if start.earliest > end.latest:
             raise self.invalid("the interval ends before it starts")
@@ -441,6 +456,7 @@ def _set_text(members: list[_Reading], conjunction: str) -> str:
 
 
 def _listed(items: list[str], conjunction: str) -> str:
+    items = list(dict.fromkeys(items))  # each once, in the order given
     if len(items) == 1:
         return items[0]
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"

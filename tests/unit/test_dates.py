@@ -96,12 +96,12 @@ READINGS = [
     ("2025-24/2026-01", "2025-12-01", "2026-01-31", "interval", False, False, "Winter 2025 – January 2026"),
     ("2026-01-2X/2026-02", "2026-01-20", "2026-02-28", "interval", False, False, "Jan 20 – 29, 2026 – February 2026"),
     ("2026?-01/2026-03", "2026-01-01", "2026-03-31", "interval", False, True, "January 2026? – March 2026"),
-    # open ends (..) and unknown ends (empty) take the bounds of the known end
-    ("2026-01-26/..", "2026-01-26", "2026-01-26", "interval", False, False, "since Jan 26, 2026"),
-    ("../2026-02-01", "2026-02-01", "2026-02-01", "interval", False, False, "until Feb 1, 2026"),
-    ("2026-01-26/", "2026-01-26", "2026-01-26", "interval", False, False, "Jan 26, 2026 – ?"),
-    ("/2026-02-01", "2026-02-01", "2026-02-01", "interval", False, False, "? – Feb 1, 2026"),
-    ("2026-01~/..", "2026-01-01", "2026-01-31", "interval", True, False, "since c. January 2026"),
+    # open ends (..) and unknown ends (empty) admit any date on that side
+    ("2026-01-26/..", "2026-01-26", "9999-12-31", "interval", False, False, "since Jan 26, 2026"),
+    ("../2026-02-01", "0001-01-01", "2026-02-01", "interval", False, False, "until Feb 1, 2026"),
+    ("2026-01-26/", "2026-01-26", "9999-12-31", "interval", False, False, "Jan 26, 2026 – ?"),
+    ("/2026-02-01", "0001-01-01", "2026-02-01", "interval", False, False, "? – Feb 1, 2026"),
+    ("2026-01~/..", "2026-01-01", "9999-12-31", "interval", True, False, "since c. January 2026"),
     # sets: one of [..], all of {..}; bounds are the hull of the members
     ("[2026-01-24, 2026-01-25]", "2026-01-24", "2026-01-25", "set", False, False, "Jan 24 or 25, 2026"),
     ("[2026-01-24,2026-01-25,2026-01-27]", "2026-01-24", "2026-01-27", "set", False, False, "Jan 24, 25 or 27, 2026"),
@@ -109,9 +109,10 @@ READINGS = [
     ("[2026-01-24, 2026-02]", "2026-01-24", "2026-02-28", "set", False, False, "Jan 24, 2026 or February 2026"),
     ("[2025-12-31, 2026-01-01]", "2025-12-31", "2026-01-01", "set", False, False, "Dec 31, 2025 or Jan 1, 2026"),
     ("[2026-01-24~, 2026-01-2X]", "2026-01-20", "2026-01-29", "set", True, False, "c. Jan 24, 2026 or Jan 20 – 29, 2026"),
+    ("[2026-01-24, 2026-01-24]", "2026-01-24", "2026-01-24", "set", False, False, "Jan 24, 2026"),
     ("[2026-01-24..2026-01-26]", "2026-01-24", "2026-01-26", "set", False, False, "Jan 24 – 26, 2026"),
     ("{2026-01..2026-03, 2026-06}", "2026-01-01", "2026-06-30", "set", False, False, "early 2026 and June 2026"),
-    ("[..2026-01-24, 2026-03..]", "2026-01-24", "2026-03-31", "set", False, False,
+    ("[..2026-01-24, 2026-03..]", "0001-01-01", "9999-12-31", "set", False, False,
      "on or before Jan 24, 2026 or on or after March 2026"),
     # date and time: that calendar day, as written
     ("2026-01-24T14:30:00Z", "2026-01-24", "2026-01-24", "time", False, False, "Jan 24, 2026, 14:30 UTC"),
@@ -419,7 +420,7 @@ def date_times(draw) -> Case:
 edtf_cases = st.one_of(calendar_dates(), seasons(), unspecified_dates(), intervals(), sets(), date_times())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(edtf_cases)
 def test_bounds_hold_every_admitted_date_and_no_more(case: Case):
     if not case.admitted:
@@ -436,7 +437,7 @@ def test_bounds_hold_every_admitted_date_and_no_more(case: Case):
         assert occurred.precision == case.precision
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(edtf_cases)
 def test_display_is_readable_text(case: Case):
     try:
@@ -450,7 +451,7 @@ def test_display_is_readable_text(case: Case):
 EDTF_ALPHABET = "0123456789X-/.~?%[]{},TZ:+^SYE "
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.one_of(st.text(), st.text(alphabet=EDTF_ALPHABET, max_size=40), edtf_cases.map(lambda c: c.text + "~")))
 def test_any_text_is_read_or_refused_with_invalid_occurred(text: str):
     try:
