@@ -6,11 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from app.projections.snapshots import SnapshotStore
-from app.projections.timeline import CutOff, fold
+from app.projections.timeline import CutOff, apply, empty_state, fold
 from app.store import EventStore
 
-# A read that folds at least this many events past its nearest snapshot leaves a new one behind,
-# so no later read at or after that version folds more than this many events.
 SNAPSHOT_EVERY = 200
 
 
@@ -43,10 +41,16 @@ class Timelines:
             return state
 
         nearest = self.snapshots.nearest(incident_id, version)
-        base_version, state = nearest if nearest else (0, None)
+        base_version, state = nearest if nearest else (0, empty_state(incident_id))
         events = self.store.read_stream(incident_id, after_version=base_version, up_to_version=version)
-        state = fold(incident_id, events, state=state)
+        # Snapshots sit at multiples of SNAPSHOT_EVERY, so any later read at or past a multiple
+        # folds fewer than SNAPSHOT_EVERY events (plus the previous multiple, for reads a little
+        # behind the head, such as as-of reads near the end of a long history).
+        last_mark = version - version % SNAPSHOT_EVERY
+        marks = {mark for mark in (last_mark - SNAPSHOT_EVERY, last_mark) if mark > base_version}
+        for event in events:
+            apply(state, event)
+            if event.version in marks:
+                self.snapshots.save(incident_id, event.version, state)
         state["version"] = version
-        if len(events) >= SNAPSHOT_EVERY:
-            self.snapshots.save(incident_id, version, state)
         return state

@@ -112,16 +112,25 @@ def test_snapshots_of_another_projection_version_are_ignored_and_discarded(store
         assert conn.execute(sa.select(sa.func.count()).select_from(snapshots_table)).scalar() == 0
 
 
-def test_a_long_read_leaves_a_snapshot_that_the_next_read_starts_from(store, monkeypatch):
+def test_a_long_read_leaves_snapshots_that_later_reads_start_from(store, monkeypatch):
+    every = reader_module.SNAPSHOT_EVERY
     store.append("a", [NewEvent("IncidentOpened", {"title": "t"})])
-    store.append("a", [NewEvent("IncidentRevised", {"summary": str(n)}) for n in range(reader_module.SNAPSHOT_EVERY)])
+    store.append("a", [NewEvent("IncidentRevised", {"summary": str(n)}) for n in range(3 * every)])
     snapshots = SnapshotStore(store.engine)
     timelines = Timelines(store, snapshots)
-    version = store.stream_version("a")
-    first = timelines.state("a", version)
-    assert snapshots.nearest("a", version)[0] == version
+    head = store.stream_version("a")  # 3 * every + 1
+    at_head = timelines.state("a", head)
+    assert snapshots.nearest("a", head)[0] == 3 * every
+    assert snapshots.nearest("a", 3 * every - 1)[0] == 2 * every
+    assert snapshots.nearest("a", 2 * every - 1) is None
+
     calls = []
     original = store.read_stream
     monkeypatch.setattr(store, "read_stream", lambda *a, **k: calls.append(k) or original(*a, **k))
-    assert timelines.state("a", version) == first
-    assert calls == [{"after_version": version, "up_to_version": version}]
+    assert timelines.state("a", head) == at_head
+    behind = timelines.state("a", head - 5)
+    assert behind["incident"]["summary"] == str(3 * every - 6)
+    assert calls == [
+        {"after_version": 3 * every, "up_to_version": head},
+        {"after_version": 2 * every, "up_to_version": head - 5},
+    ]
