@@ -1,0 +1,40 @@
+"""The layout stays honest: the catalog imports nothing from the service, the fold does no I/O."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+IO_MODULES = {"sqlalchemy", "httpx", "httpcore", "socket", "requests", "urllib", "psycopg", "sqlite3", "fastapi", "starlette", "asyncio", "os", "subprocess"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_the_event_catalog_imports_nothing_from_the_service():
+    for path in (ROOT / "events").rglob("*.py"):
+        leaks = {name for name in imported_modules(path) if name == "app" or name.startswith("app.")}
+        assert not leaks, f"{path.relative_to(ROOT)} imports {leaks}"
+
+
+def test_the_catalog_and_the_fold_do_no_io():
+    pure = [*(ROOT / "events").rglob("*.py"), ROOT / "app/projections/timeline.py", ROOT / "app/projections/incident.py"]
+    for path in pure:
+        io = {name for name in imported_modules(path) if name.split(".")[0] in IO_MODULES}
+        assert not io, f"{path.relative_to(ROOT)} imports {io}"
+
+
+def test_the_fold_depends_only_on_the_catalog_and_its_own_package():
+    allowed = ("events", "app.projections")
+    for name in ("timeline", "incident"):
+        path = ROOT / f"app/projections/{name}.py"
+        project = {m for m in imported_modules(path) if m.split(".")[0] in {"app", "events"}}
+        assert all(m.startswith(allowed) for m in project), project
