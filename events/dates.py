@@ -132,7 +132,8 @@ def _check_shape(text: str) -> None:
     if len(text) > MAX_LENGTH:
         raise InvalidOccurred(f"{_shown(text)} is not an EDTF date: longer than {MAX_LENGTH} characters")
     if re.search(r"\s", re.sub(r",\s+", ",", text)):
-        raise InvalidOccurred(f"{_shown(text)} is not an EDTF date: EDTF has no spaces (except after a comma in a set)")
+        reason = "EDTF has no spaces (except after a comma in a set)"
+        raise InvalidOccurred(f"{_shown(text)} is not an EDTF date: {reason}")
     if re.search(r"[0-9]S[0-9]", text):
         raise InvalidOccurred(
             f"{_shown(text)} cannot be placed on a timeline: significant digits ('S') are not supported;"
