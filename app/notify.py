@@ -25,7 +25,10 @@ class AppendSignal:
             self._generation += 1
             waiters, self._waiters = self._waiters, []
         for loop, future in waiters:
-            loop.call_soon_threadsafe(_resolve, future)
+            try:
+                loop.call_soon_threadsafe(_resolve, future)
+            except RuntimeError:
+                pass  # that listener's event loop has closed: nobody is waiting there any more
 
     async def wait(self, seen_generation: int, timeout: float) -> int:
         """Wait until something was appended after `seen_generation`, or `timeout` seconds; return the generation.
@@ -42,6 +45,9 @@ class AppendSignal:
         try:
             await asyncio.wait_for(future, timeout)
         except TimeoutError:
+            pass
+        finally:
+            # also when the waiter is cancelled (a live stream whose client went away)
             with self._lock:
                 if (loop, future) in self._waiters:
                     self._waiters.remove((loop, future))

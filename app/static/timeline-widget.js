@@ -167,8 +167,8 @@
       this.emptyEl = h("p", { class: "tlw-empty", hidden: true });
 
       const controls = h("div", { class: "tlw-controls" },
-        h("div", { class: "tlw-asof", role: "group", "aria-labelledby": id("asof-label") },
-          h("label", { for: id("asof"), id: id("asof-label"), class: "tlw-control-label" }, "As of"),
+        h("div", { class: "tlw-asof", role: "group", "aria-label": "Replay how the timeline looked at a recorded moment" },
+          h("label", { for: id("asof"), class: "tlw-control-label" }, "As of"),
           h("div", { class: "tlw-asof-row" }, this.earlierBtn, this.slider, this.laterBtn, this.latestBtn, this.replayBtn),
           this.momentEl),
         h("div", { class: "tlw-filters" },
