@@ -76,6 +76,25 @@
     return Math.round(Date.UTC(+match[1], +match[2] - 1, +match[3]) / DAY_MS);
   }
 
+  // The API gives an open interval end ("since Jan 26", "until Feb 1") as the first or last
+  // representable day; draw it to the edge of the axis instead of stretching the axis to year 9999.
+  const OPEN_START = "0001-01-01";
+  const OPEN_END = "9999-12-31";
+
+  function daySpan(occurred) {
+    const a = occurred.earliest === OPEN_START ? null : dayNumber(occurred.earliest);
+    const b = occurred.latest === OPEN_END ? null : dayNumber(occurred.latest);
+    if (a === null && b === null) return null;
+    return { a: a ?? b, b: b ?? a, openStart: a === null, openEnd: b === null };
+  }
+
+  function onAxis(span, scale) {
+    return {
+      a: span.openStart ? Math.ceil(scale.from) : span.a,
+      b: span.openEnd ? Math.floor(scale.to) - 1 : span.b,
+    };
+  }
+
   function cssIdent(text) {
     return String(text).replace(/[^A-Za-z0-9_-]/g, (c) => "_" + c.charCodeAt(0).toString(16));
   }
@@ -472,9 +491,9 @@
       let start = null;
       let end = null;
       for (const entry of entries) {
-        const a = dayNumber(entry.occurred.earliest);
-        const b = dayNumber(entry.occurred.latest);
-        if (a === null || b === null) continue;
+        const span = daySpan(entry.occurred);
+        if (span === null) continue;
+        const { a, b } = span;
         start = start === null ? a : Math.min(start, a);
         end = end === null ? b + 1 : Math.max(end, b + 1);
       }
@@ -529,9 +548,9 @@
       const placed = [];
       const laneEnds = [];
       for (const entry of entries) {
-        const a = dayNumber(entry.occurred.earliest);
-        const b = dayNumber(entry.occurred.latest);
-        if (a === null || b === null) continue;
+        const span = daySpan(entry.occurred);
+        if (span === null) continue;
+        const { a, b } = onAxis(span, scale);
         const left = scale.x(a);
         const right = left + Math.max(scale.width(a, b), 1.6);
         let lane = laneEnds.findIndex((end) => end <= left);
@@ -574,9 +593,9 @@
 
     renderEntry(entry, scale) {
       const o = entry.occurred || {};
-      const a = dayNumber(o.earliest);
-      const b = dayNumber(o.latest);
-      const vague = a !== null && b !== null && b > a;
+      const span = daySpan(o);
+      const { a, b } = span && scale ? onAxis(span, scale) : { a: span ? span.a : null, b: span ? span.b : null };
+      const vague = span !== null && b > a;
       const retracted = entry.status === "retracted";
       const headingId = `${this.entryId(entry.assertion_id)}-h`;
       const classes = ["tlw-entry", `tlw-k-${cssIdent(entry.kind)}`];
@@ -601,7 +620,9 @@
       if (o.uncertain) qualifiers.push("uncertain");
       const dateBlock = h("div", { class: "tlw-when" },
         when,
-        vague ? h("span", { class: "tlw-range-text" }, this.rangeNote(o.display, a, b)) : null,
+        vague ? h("span", { class: "tlw-range-text" }, span.openStart || span.openEnd
+          ? "open-ended: one end is not known"
+          : this.rangeNote(o.display, a, b)) : null,
         qualifiers.length ? h("span", { class: "tlw-qualifier" }, qualifiers.join(", ")) : null,
         scale && a !== null ? h("span", { class: "tlw-track", "aria-hidden": "true" },
           h("span", {

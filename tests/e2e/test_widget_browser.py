@@ -238,6 +238,25 @@ def test_a_vague_date_shows_as_a_range(desktop, server, api):
     console.assert_clean()
 
 
+def test_an_open_ended_date_is_drawn_to_the_edge_of_the_axis(desktop, server, api, writer):
+    page, console = desktop
+    append(api, writer, PRETTI, recorded("protests-continue", "Protests continue", occurred="2026-01-26/.."))
+    since = next(e for e in timeline(api)["entries"] if e["assertion_id"] == "protests-continue")["occurred"]
+    assert (since["earliest"], since["latest"]) == ("2026-01-26", "9999-12-31")
+    open_widget(page, server.url)
+    item = entry(page, "protests-continue")
+    expect(item.locator(".tlw-display")).to_have_text("since Jan 26, 2026")
+    expect(item.locator(".tlw-range-text")).to_have_text("open-ended: one end is not known")
+    axis_days = page.evaluate("""() => {
+        const w = document.querySelector('[data-timeline-widget]').timelineWidget;
+        const s = w.scale(w.data.entries); return s.to - s.from; }""")
+    assert axis_days < 60  # the axis still spans the story's weeks, not eight thousand years
+    mark = page.locator('.tlw-axis .tlw-mark-range[data-assertion-id="protests-continue"]').bounding_box()
+    lanes = page.locator(".tlw-axis-lanes").bounding_box()
+    assert mark["x"] + mark["width"] == pytest.approx(lanes["x"] + lanes["width"], abs=lanes["width"] * 0.03)
+    console.assert_clean()
+
+
 def test_a_month_precision_date_is_a_range_with_its_wording(desktop, server, api):
     page, console = desktop
     open_widget(page, server.url, "renee-good-shooting")
