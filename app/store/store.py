@@ -13,7 +13,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from app.db import UTCDateTime, utcnow, writer
+from app.db import utcnow
+from app.store.appenders import (
+    Appended,
+    DuplicateEvent,
+    Idempotency,
+    IdempotencyMismatch,
+    PreparedEvent,
+    StaleVersion,
+    append_postgres,
+    append_sqlite,
+    dumps,
+)
 from app.store.tables import events, idempotency_keys, log_head, streams
 from events.upcasting import upcast as upcast_to_current
 
@@ -85,24 +96,6 @@ class EventStore:
         self.engine = engine
         self._upcast = upcast
         self._postgres = engine.dialect.name == "postgresql"
-        self._lock_head = (
-            sa.update(log_head)
-            .where(log_head.c.id == 1)
-            .values(
-                position=log_head.c.position + sa.bindparam("count", type_=sa.BigInteger),
-                recorded_at=sa.case(
-                    (log_head.c.recorded_at > sa.bindparam("now", type_=UTCDateTime), log_head.c.recorded_at),
-                    else_=sa.bindparam("now", type_=UTCDateTime),
-                ),
-            )
-            .returning(log_head.c.position, log_head.c.recorded_at)
-        )
-        self._bump_stream = (
-            sa.update(streams)
-            .where(streams.c.incident_id == sa.bindparam("incident"))
-            .values(version=streams.c.version + sa.bindparam("count", type_=sa.Integer))
-            .returning(streams.c.version)
-        )
 
     # -- writing -------------------------------------------------------------------------
 
@@ -115,97 +108,47 @@ class EventStore:
         idempotency_key: str | None = None,
         idempotency_scope: str = "",
     ) -> AppendResult:
-        """Append a batch atomically; `expected_version=0` means the incident must not exist yet."""
+        """Append a batch atomically; `expected_version=0` means the incident must not exist yet.
+
+        The ordering and locking argument is in app.store.appenders.
+        """
         if not new_events:
             raise ValueError("an append needs at least one event")
-        count = len(new_events)
-        request_hash = (
-            _request_hash(incident_id, expected_version, new_events) if idempotency_key is not None else None
-        )
+        idempotency = None
+        if idempotency_key is not None:
+            request_hash = _request_hash(incident_id, expected_version, new_events)
+            idempotency = Idempotency(idempotency_scope, idempotency_key, request_hash)
         # Everything that does not need the lock is prepared before taking it, so the
-        # serialized section below stays as short as the database round trips allow.
-        rows = [
-            {
-                "incident_id": incident_id,
-                "event_id": str(event.event_id or uuid.uuid4()),
-                "type": event.type,
-                "schema_version": event.schema_version,
-                "data": dict(event.data),
-                "metadata": dict(event.metadata),
-                "reported_at": event.reported_at,
-            }
+        # serialized section stays as short as the database round trips allow.
+        prepared = [
+            PreparedEvent(
+                str(event.event_id or uuid.uuid4()), event.type, event.schema_version,
+                dumps(dict(event.data)), dumps(dict(event.metadata)), event.reported_at,
+            )
             for event in new_events
         ]
-        now = utcnow()
+        count = len(prepared)
+
+        def result_json(appended: Appended) -> dict[str, Any]:
+            return _result_to_json(_result(incident_id, appended, count))
+
+        append_on = append_postgres if self._postgres else append_sqlite
+        pooled = self.engine.raw_connection()
         try:
-            with writer(self.engine.connect()) as conn, conn.begin():
-                # THE ORDERING DECISION OF THE STORE. Global positions must be consecutive and
-                # must become visible in position order: a follower that has read up to position
-                # p must never later find a committed event with a position below p (an append
-                # that took p-1 but committed after p). So appends are serialized for the whole
-                # span from taking a position to COMMIT:
-                # - SQLite: the connection began with BEGIN IMMEDIATE (see app.db.writer), which
-                #   takes the database's single write lock before anything is read.
-                # - PostgreSQL: this UPDATE takes the row lock on the one log_head row and holds
-                #   it until COMMIT or ROLLBACK; a concurrent append blocks here, and when it
-                #   resumes the first transaction is already committed and visible (PostgreSQL
-                #   marks a transaction committed before it releases its locks). This is the
-                #   effect of pg_advisory_xact_lock / LOCK TABLE ... IN EXCLUSIVE MODE, with the
-                #   counter we need in the same round trip.
-                # Positions come from this counter, in this transaction: a rolled-back append
-                # rolls the counter back too, so no gap is ever left. recorded_at is taken as the
-                # later of our clock and the last one handed out, so it never decreases along the
-                # position even if the clock steps back or two servers' clocks disagree.
-                last_position, recorded_at = conn.execute(self._lock_head, {"count": count, "now": now}).one()
-                first_position = last_position - count + 1
-
-                if idempotency_key is not None:
-                    earlier = self._earlier_result(conn, idempotency_scope, idempotency_key, request_hash)
-                    if earlier is not None:
-                        conn.rollback()
-                        return earlier
-
-                # The expected_version check happens under the lock, so no other append can
-                # slip in between the check and the insert.
-                new_version = conn.execute(self._bump_stream, {"incident": incident_id, "count": count}).scalar()
-                if new_version is None:
-                    if expected_version not in (None, 0):
-                        raise VersionConflict(incident_id, expected_version, 0)
-                    conn.execute(
-                        sa.insert(streams).values(incident_id=incident_id, version=count, opened_at=recorded_at)
-                    )
-                    new_version = count
-                elif expected_version is not None and new_version - count != expected_version:
-                    raise VersionConflict(incident_id, expected_version, new_version - count)
-
-                first_version = new_version - count + 1
-                for offset, row in enumerate(rows):
-                    row["position"] = first_position + offset
-                    row["version"] = first_version + offset
-                    row["recorded_at"] = recorded_at
-                    if row["reported_at"] is None:
-                        row["reported_at"] = recorded_at
-                conn.execute(sa.insert(events), rows)
-
-                result = AppendResult(
-                    incident_id, new_version, [row["position"] for row in rows], recorded_at
-                )
-                if idempotency_key is not None:
-                    conn.execute(
-                        sa.insert(idempotency_keys).values(
-                            scope=idempotency_scope,
-                            key=idempotency_key,
-                            request_hash=request_hash,
-                            incident_id=incident_id,
-                            result=_result_to_json(result),
-                            created_at=recorded_at,
-                        )
-                    )
-                return result
-        except sa.exc.IntegrityError as error:
-            if "event_id" in str(error.orig):
-                raise DuplicateEventId("an event with one of these event ids is already stored") from None
-            raise
+            appended = append_on(
+                pooled.driver_connection, incident_id, prepared, utcnow(), expected_version, idempotency, result_json
+            )
+        except StaleVersion as stale:
+            raise VersionConflict(incident_id, expected_version, stale.actual) from None
+        except IdempotencyMismatch:
+            raise IdempotencyKeyReused(idempotency_key) from None
+        except DuplicateEvent:
+            raise DuplicateEventId("an event with one of these event ids is already stored") from None
+        finally:
+            pooled.close()
+        if appended.earlier is not None:
+            return _result_from_json(appended.earlier)
+        return _result(incident_id, appended, count)
 
     def earlier_result(
         self,
@@ -372,6 +315,11 @@ def _request_hash(incident_id: str, expected_version: int | None, new_events: Se
         default=str,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _result(incident_id: str, appended: Appended, count: int) -> AppendResult:
+    positions = list(range(appended.first_position, appended.first_position + count))
+    return AppendResult(incident_id, appended.version, positions, appended.recorded_at)
 
 
 def _result_to_json(result: AppendResult) -> dict[str, Any]:
