@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from app.db import utcnow
@@ -250,6 +251,11 @@ class EventStore:
         """Which of these event ids are already stored."""
         found: set[str] = set()
         with self.engine.connect() as conn:
+            if self._postgres:
+                # one round trip with an array, instead of IN lists of bound parameters
+                wanted = sa.bindparam("ids", type_=postgresql.ARRAY(sa.String))
+                query = sa.select(events.c.event_id).where(events.c.event_id == sa.any_(wanted))
+                return set(conn.execute(query, {"ids": list(event_ids)}).scalars())
             for start in range(0, len(event_ids), 500):
                 chunk = list(event_ids[start : start + 500])
                 found.update(conn.execute(sa.select(events.c.event_id).where(events.c.event_id.in_(chunk))).scalars())
