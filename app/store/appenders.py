@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+# Up to this many rows go in with a pipelined INSERT; more go in with COPY (PostgreSQL).
+SMALL_BATCH = 16
 COLUMNS = "position, incident_id, version, event_id, type, schema_version, data, metadata, reported_at, recorded_at"
 
 
@@ -200,20 +202,33 @@ def append_postgres(
         (new_version,) = stream.fetchone()
         _check_expected(expected_version, new_version, count)
         first_position, first_version = last_position - count + 1, new_version - count + 1
-        with head.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
-            for offset, e in enumerate(events):
-                copy.write_row(
-                    (first_position + offset, incident_id, first_version + offset, e.event_id, e.type,
-                     e.schema_version, e.data, e.metadata, e.reported_at or recorded_at, recorded_at)
-                )
+        rows = [
+            (first_position + offset, incident_id, first_version + offset, e.event_id, e.type,
+             e.schema_version, e.data, e.metadata, e.reported_at or recorded_at, recorded_at)
+            for offset, e in enumerate(events)
+        ]
         appended = Appended(new_version, first_position, recorded_at.astimezone(timezone.utc))
-        if idempotency is not None:
-            head.execute(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, incident_id, result, created_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                (idempotency.scope, idempotency.key, idempotency.request_hash, incident_id,
-                 json.dumps(result_json(appended)), recorded_at),
-            )
+        remember = (
+            "INSERT INTO idempotency_keys (scope, key, request_hash, incident_id, result, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (idempotency.scope, idempotency.key, idempotency.request_hash, incident_id,
+             json.dumps(result_json(appended)), recorded_at),
+        ) if idempotency is not None else None
+        if count <= SMALL_BATCH:
+            # A few rows: INSERT, remember the key and COMMIT in one more round trip. If the
+            # INSERT fails, PostgreSQL skips the rest of the pipeline and the COMMIT cannot
+            # happen; psycopg raises the INSERT's error when the pipeline syncs.
+            with connection.pipeline():
+                head.executemany(f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+                if remember is not None:
+                    head.execute(*remember)
+                connection.commit()
+            return appended
+        with head.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if remember is not None:
+            head.execute(*remember)
         connection.commit()
         return appended
     except psycopg.errors.UniqueViolation as error:

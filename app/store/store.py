@@ -230,11 +230,15 @@ class EventStore:
 
     def version_at(self, incident_id: str, moment: datetime) -> int:
         """The incident's version as recorded at `moment` (inclusive); 0 before it existed."""
+        # recorded_at never decreases along an incident's versions, so the newest event recorded
+        # by `moment` has the highest version: one step down the (incident_id, recorded_at,
+        # version) index, whatever the length of the history.
         with self.engine.connect() as conn:
             version = conn.execute(
-                sa.select(sa.func.max(events.c.version)).where(
-                    events.c.incident_id == incident_id, events.c.recorded_at <= moment
-                )
+                sa.select(events.c.version)
+                .where(events.c.incident_id == incident_id, events.c.recorded_at <= moment)
+                .order_by(events.c.recorded_at.desc(), events.c.version.desc())
+                .limit(1)
             ).scalar()
         return version or 0
 

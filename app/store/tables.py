@@ -50,7 +50,7 @@ events = sa.Table(
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("incident_id", "version"),
     sa.UniqueConstraint("event_id"),
-    sa.Index(None, "incident_id", "recorded_at"),
+    sa.Index(None, "incident_id", "recorded_at", "version"),
     sa.Index(None, "recorded_at"),
     sa.Index(None, "type"),
 )

@@ -1,0 +1,1 @@
+"""Reproducible speed figures against peers and the raw-driver floor: `python -m benchmarks`."""
