@@ -28,22 +28,18 @@ validation; EDTF dates come from a pool of ~70 strings, as a real incident's dat
    - snapshots, warm: `Timelines(store, SnapshotStore(engine))` after one read laid them down;
    - snapshots, first read: the read that lays them down (one sample, no snapshot existed);
    - no snapshots: `Timelines(store, None)` (read the whole prefix and fold it);
-   - proposed version_at (not the product): the warm snapshot read with `EventStore.version_at`
-     replaced by the query proposed in benchmarks/README.md (`ProposedEventStore` below);
    - floor (raw driver): sqlite3 / psycopg `SELECT position, version, type, data, reported_at,
      recorded_at FROM events WHERE incident_id = ? AND version <= ? ORDER BY version`, the data
      json-decoded (psycopg decodes the json column itself): the least a rebuild without snapshots
      pays. It starts from the version (no time-to-version step) and builds no objects.
 4. version_at: `EventStore.version_at` alone, at three moments of each as-of incident (that as-of
    time, the middle of its history, and now, after the other incidents were loaded: a quiet
-   incident among busy ones): the product's query and the proposed one, then both again after
-   creating the proposed index (measured last on each backend, since it changes the schema).
+   incident among busy ones): one step down the (incident_id, recorded_at, version) index.
 
 Every backend gets one database (a SQLite file in a temp directory; a throwaway PostgreSQL cluster
 from tests/support/postgres.py, stopped at the end), holding all the section's incidents.
 Results are checked after timing: the 200s carry every expected entry, snapshot and snapshot-less
-reads (and the proposed one) render identical entries, the proposed query finds the product's
-version, the floor reads the expected number of rows.
+reads render identical entries, the floor reads the expected number of rows.
 """
 
 from __future__ import annotations
@@ -435,31 +431,6 @@ class Postgres:
 BACKENDS = {"sqlite": SQLite, "postgres": Postgres}
 
 
-def proposed_store_class():
-    """EventStore with the version_at proposed in benchmarks/README.md: a measurement aid, NOT the product."""
-    import sqlalchemy as sa
-
-    from app.store import EventStore
-    from app.store.tables import events
-
-    class ProposedEventStore(EventStore):
-        def version_at(self, incident_id: str, moment: datetime) -> int:
-            # recorded_at never decreases along the version, so the last event recorded by `moment`
-            # is the newest one on the (incident_id, recorded_at) index; ties (one append's events
-            # share recorded_at) are broken by version: only that append's rows are sorted, and with
-            # the proposed index (incident_id, recorded_at, version) none, a top-1 index-only lookup.
-            with self.engine.connect() as conn:
-                version = conn.execute(
-                    sa.select(events.c.version)
-                    .where(events.c.incident_id == incident_id, events.c.recorded_at <= moment)
-                    .order_by(events.c.recorded_at.desc(), events.c.version.desc())
-                    .limit(1)
-                ).scalar()
-            return version or 0
-
-    return ProposedEventStore
-
-
 # -- 2. GET /timeline through the real server ------------------------------------------------------
 
 
@@ -532,9 +503,6 @@ def measure_http(options, sizes: Sizes, backend, engine, loads: list) -> list[tu
 # -- 3. as-of reads at the end of long histories ---------------------------------------------------
 
 WARM, COLD, NONE, FLOOR = "snapshots, warm", "snapshots, first read", "no snapshots", "floor (raw driver)"
-PROPOSED = "proposed version_at (not the product)"
-
-
 def measure_as_of(options, sizes: Sizes, backend, engine, loads: list) -> tuple[list[tuple], dict]:
     from app.projections.reader import Timelines
     from app.projections.snapshots import SnapshotStore
@@ -542,12 +510,7 @@ def measure_as_of(options, sizes: Sizes, backend, engine, loads: list) -> tuple[
     from app.store import EventStore
 
     store = EventStore(engine)
-    proposed_store = proposed_store_class()(engine)
-    readers = {
-        WARM: Timelines(store, SnapshotStore(engine)),
-        NONE: Timelines(store, None),
-        PROPOSED: Timelines(proposed_store, SnapshotStore(engine)),
-    }
+    readers = {WARM: Timelines(store, SnapshotStore(engine)), NONE: Timelines(store, None)}
 
     def read(timelines, incident_id: str, cut_off, current: int) -> list[dict[str, Any]]:
         """One as-of read: the cut-off turned into a version, the state at it, its entries."""
@@ -575,7 +538,7 @@ def measure_as_of(options, sizes: Sizes, backend, engine, loads: list) -> tuple[
                 return lambda: backend.floor_read(raw, incident_id, version)
             return lambda: read(readers[name], incident_id, cut_off, events)
 
-        keys = [(name, events) for events in sizes.histories for name in (WARM, PROPOSED, NONE, FLOOR)]
+        keys = [(name, events) for events in sizes.histories for name in (WARM, NONE, FLOOR)]
         names = [f"{name} {events}" for name, events in keys]
         runs = {label: reader_for(*key) for label, key in zip(names, keys)}
         calls = {label: per_step(run, sizes.step_seconds) for label, run in runs.items()}
@@ -596,9 +559,8 @@ def measure_as_of(options, sizes: Sizes, backend, engine, loads: list) -> tuple[
         # Checked after timing: every path gives the same timeline, the floor reads every row.
         for events, (incident_id, cut_off, version) in histories.items():
             assert events - sizes.as_of_back <= version < events, (events, version)
-            assert proposed_store.version_at(incident_id, cut_off.as_of) == store.version_at(incident_id, cut_off.as_of)
-            warm, none, proposed = (outputs[f"{name} {events}"] for name in (WARM, NONE, PROPOSED))
-            assert warm == none == proposed and len(warm) > 0, f"{incident_id}: the read paths disagree"
+            warm, none = (outputs[f"{name} {events}"] for name in (WARM, NONE))
+            assert warm == none and len(warm) > 0, f"{incident_id}: the read paths disagree"
             assert outputs[f"{FLOOR} {events}"] == version, f"{incident_id}: the floor read another number of rows"
     finally:
         raw.close()
@@ -610,7 +572,7 @@ def measure_as_of(options, sizes: Sizes, backend, engine, loads: list) -> tuple[
         floor = trials[f"{FLOOR} {events}"]
         state_kb = len(json.dumps(readers[NONE].state(incident_id, version))) / 1024
         label = f"{events:,} ev, as of v{version:,}, state {state_kb:,.0f} KB"
-        for name in (WARM, COLD, PROPOSED, NONE, FLOOR):
+        for name in (WARM, COLD, NONE, FLOOR):
             if name == COLD:  # one sample each, taken apart from the others
                 seconds = cold[events]
                 against_floor = ratio(seconds * floor.best)
@@ -626,20 +588,17 @@ def measure_as_of(options, sizes: Sizes, backend, engine, loads: list) -> tuple[
     return results, histories
 
 
-# -- 4. version_at alone: the product's query, the proposed one, the proposed index ---------------
-
-PROPOSED_INDEX = "ix_events_incident_id_recorded_at_version"
+# -- 4. version_at alone -----------------------------------------------------------------------------
 
 
 def measure_version_at(options, sizes: Sizes, backend, engine, histories: dict) -> list[tuple]:
     """`EventStore.version_at` alone at three moments of each as-of incident: the as-of time of the
     reads (~50 versions before its end), the middle of its history, and now (after the incidents
-    loaded since: a quiet incident among busy ones). The product's query and the proposed one, then
-    both again after adding the proposed index (last: nothing is measured after it)."""
+    loaded since: a quiet incident among busy ones)."""
     from app.db import utcnow
     from app.store import EventStore
 
-    store, proposed_store = EventStore(engine), proposed_store_class()(engine)
+    store = EventStore(engine)
 
     def settle() -> None:
         """On PostgreSQL, what autovacuum would have done by now: statistics and the visibility map."""
@@ -681,23 +640,11 @@ def measure_version_at(options, sizes: Sizes, backend, engine, histories: dict) 
         say_rounds(f"version_at calls/s{what}", trials, rate)
         return trials
 
-    trials = timings({"product": store, "proposed": proposed_store}, "")
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE INDEX {PROPOSED_INDEX} ON events (incident_id, recorded_at, version)")
-    settle()
-    trials |= timings({"product + index": store, "proposed + index": proposed_store}, " with the proposed index")
-
+    trials = timings({"product": store}, "")
     rows = []
     for (events, where), (incident_id, moment, version) in points.items():
-        product, proposed, product_indexed, proposed_indexed = (
-            trials[f"{impl} {events} {where}"]
-            for impl in ("product", "proposed", "product + index", "proposed + index")
-        )
-        rows.append((
-            backend.name, f"{events:,} ev", f"{where} (v{version:,})",
-            ms(1 / product.best), ms(1 / proposed.best), slower(proposed, product),
-            ms(1 / product_indexed.best), ms(1 / proposed_indexed.best), slower(proposed_indexed, product_indexed),
-        ))
+        product = trials[f"product {events} {where}"]
+        rows.append((backend.name, f"{events:,} ev", f"{where} (v{version:,})", ms(1 / product.best)))
     return rows
 
 
@@ -767,15 +714,8 @@ def run(options: argparse.Namespace) -> None:
           f"{sizes.histories[1]:,} events over its time at {sizes.histories[0]:,} (goal for warm snapshots: within "
           "1.50×); both the median of the rounds (lowest–highest).")
     print()
-    print(format_table(
-        ("backend", "version_at", "as of", "product ms", "proposed ms", "proposed vs product",
-         "+ index: product ms", "+ index: proposed ms", "+ index: proposed vs product"),
-        version_at_rows, align="lllrrrrrr",
-    ))
-    print("version_at: EventStore.version_at(incident, moment) alone (one short transaction): the product's query "
-          "(max(version) where incident_id = ? and recorded_at <= moment) and the proposed one (ProposedEventStore: "
-          "the same where, order by recorded_at desc, version desc limit 1) taking turns; then both again after "
-          f"CREATE INDEX {PROPOSED_INDEX} ON events (incident_id, recorded_at, version) (+ index; measured last). "
-          f"ms: best of {options.rounds} round(s); proposed vs product: time over the product's measured alongside, "
-          "median of the rounds (lowest–highest). PostgreSQL: VACUUM ANALYZE events before each set, as autovacuum "
+    print(format_table(("backend", "version_at", "as of", "ms"), version_at_rows, align="lllr"))
+    print("version_at: EventStore.version_at(incident, moment) alone (one short transaction: the newest event "
+          "recorded by then, one step down the (incident_id, recorded_at, version) index); "
+          f"ms: best of {options.rounds} round(s). PostgreSQL: VACUUM ANALYZE events first, as autovacuum "
           "would have run by then.")

@@ -76,8 +76,7 @@ def test_quick_append_benchmark_prints_every_row():
 # -- python -m benchmarks timeline --quick ------------------------------------------------------------
 
 TIMELINE_PATHS = (
-    "snapshots, warm", "snapshots, first read", "proposed version_at (not the product)", "no snapshots",
-    "floor (raw driver)",
+    "snapshots, warm", "snapshots, first read", "no snapshots", "floor (raw driver)",
 )
 RATIO = r"\d+\.\d\d×( \(\d+\.\d\d–\d+\.\d\d\))?"  # `0.55×` or `0.55× (0.51–0.58)`
 NUMBER = r"[\d,]+(\.\d+)?"
@@ -164,8 +163,7 @@ def check_timeline(output: str, backends: tuple[str, ...]) -> None:
     assert {(row[0], row[1], re.split(r" \(|,", row[2])[0]) for row in found[version_at]} == points, output
     assert len(found[version_at]) == len(points), output
     for cells in found[version_at]:
-        assert all(positive(cells[index]) for index in (3, 4, 6, 7)), cells
-        assert re.fullmatch(RATIO, cells[5]) and re.fullmatch(RATIO, cells[8]), cells
+        assert positive(cells[3]), cells
 
 
 def test_quick_timeline_benchmark_on_sqlite_prints_every_row():
