@@ -51,8 +51,10 @@ def _receiver_main(conn, hanging: int, ports_out) -> None:
     async def main() -> None:
         pending: list[tuple[str, int, str, float]] = []
         hanging_ports: set[int] = set()
+        handlers: set[asyncio.Task] = set()
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+            handlers.add(asyncio.current_task())
             port = writer.get_extra_info("sockname")[1]
             hang = port in hanging_ports
             try:
@@ -77,6 +79,7 @@ def _receiver_main(conn, hanging: int, ports_out) -> None:
                 pass  # the sender hung up, or the receiver is shutting down
             finally:
                 writer.close()
+                handlers.discard(asyncio.current_task())
 
         async def flush() -> None:
             # Batches of arrivals to the parent every millisecond: cheap, and the arrival times
@@ -97,6 +100,9 @@ def _receiver_main(conn, hanging: int, ports_out) -> None:
         flusher.cancel()
         for server in servers:
             server.close()
+        for task in list(handlers):  # the hanging ones: end them before the loop closes
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
 
     asyncio.run(main())
 
@@ -266,7 +272,7 @@ class Service:
         return event_id
 
     def backlog(self, total: int) -> list[str]:
-        """`total` events over INCIDENTS incidents, appended in batches (no dispatcher running); their ids."""
+        """`total` events over INCIDENTS incidents, already in the log (no dispatcher running); their ids."""
         import uuid
 
         from app.store import NewEvent
@@ -281,9 +287,11 @@ class Service:
             batches.setdefault(f"incident-{index % INCIDENTS:03d}", []).append(
                 NewEvent("AssertionRecorded", assertion_data(index, reported), 2, reported, event_id=event_id)
             )
-        for incident, events in batches.items():
-            for start in range(0, len(events), 500):
-                self.store.append(incident, events[start : start + 500])
+        # Appends of 10 events, round-robin over the incidents, as a busy newsroom makes them.
+        for start in range(0, max(len(events) for events in batches.values()), 10):
+            for incident, events in batches.items():
+                if events[start : start + 10]:
+                    self.store.append(incident, events[start : start + 10])
         return ids
 
     def subscribe(self, url: str, **options) -> str:
@@ -390,7 +398,7 @@ def measure_isolation(databases: Databases, total: int, with_hanging: bool) -> f
 
 def run(options: argparse.Namespace) -> None:
     latency_events = 20 if options.quick else 300
-    backlog = 200 if options.quick else 3000
+    backlog = 200 if options.quick else 2000
     rows = []
     isolation_rows = []
     for backend in options.backends:

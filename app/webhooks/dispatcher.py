@@ -7,9 +7,10 @@ processes on one database. Each turn of the loop does three short transactions, 
    disable a subscription that answered 410 or has been failing too long), with one log row
    per attempt;
 2. fan out: for each active subscription behind the head of the log, queue a delivery row for
-   every matching event after its checkpoint and move the checkpoint to the head, in one
+   every matching event after its checkpoint and move the checkpoint past them, in one
    transaction: the checkpoint and the queue can never disagree, so a crash anywhere loses
-   nothing and queues nothing twice;
+   nothing and queues nothing twice. At most `queue_window` rows are queued per subscription;
+   the log holds the rest until the queue drains (a replay just moves the checkpoint back);
 3. lease: take due deliveries, at most one per (subscription, incident) — the oldest queued
    one — and at most `webhook_per_subscription` per subscription, and mark them leased for
    `webhook_lease_seconds`.
@@ -41,14 +42,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from app.config import Settings
-from app.db import utcnow, writer
+from app.db import create_engine, utcnow, writer
 from app.store import StoredEvent
 from app.store.tables import events, log_head
 from app.webhooks.backoff import next_delay, parse_retry_after, parse_schedule
 from app.webhooks.cloudevent import CONTENT_TYPE, to_cloudevent
 from app.webhooks.safety import BlockedDestination, DestinationPolicy, make_client
 from app.webhooks.signing import sign_headers
-from app.webhooks.subscriptions import lock_subscription, matches, signing_secrets
+from app.webhooks.subscriptions import matches, signing_secrets
 from app.webhooks.tables import webhook_attempts, webhook_deliveries, webhook_subscriptions
 from events.upcasting import upcast
 
@@ -57,6 +58,8 @@ logger = logging.getLogger("timeline.webhooks")
 subs = webhook_subscriptions
 deliveries = webhook_deliveries
 FAN_OUT_PAGE = 5000  # positions considered per subscription per transaction
+BATCH_WINDOW = 0.005  # seconds a step waits at most for more answers from attempts in flight
+BATCH_GAP = 0.001  # ... and at most this long for the next one
 MAX_ERROR = 1000
 
 
@@ -90,23 +93,34 @@ class Outcome:
 
     @property
     def delivered(self) -> bool:
-        # Only 2xx is success: a redirect is not followed and counts as a failure.
+        # Only 2xx is success: a redirect is not followed and counts as a failure. The status
+        # line decides: a receiver that said 2xx has taken the event, even if the rest of its
+        # response then failed to arrive (that error is still logged with the attempt).
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
 class Dispatcher:
     """Fan out, lease, deliver and record, until `stop()`; see the module docstring."""
 
+    queue_window = 1000  # deliveries queued per subscription at most (see fan_out)
+
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | str,
         settings: Settings,
         *,
         signal=None,
         client: httpx.AsyncClient | None = None,
         rng: random.Random | None = None,
     ):
-        self.engine = engine
+        # The dispatcher's own engine, with durability="fast" (SQLite synchronous=NORMAL,
+        # PostgreSQL synchronous_commit=off): its writes are bookkeeping that a power cut may
+        # roll back without breaking a guarantee. A lost "delivered" is a redelivery (at least
+        # once), a lost fan-out loses its checkpoint move too and is redone, a lost lease or
+        # retry time is taken again. Appends and the subscriptions API keep full durability;
+        # this only spares the delivery path an fsync per step.
+        url = engine if isinstance(engine, str) else engine.url.render_as_string(hide_password=False)
+        self.engine = create_engine(url, durability="fast")
         self.settings = settings
         self.schedule = parse_schedule(settings.webhook_retry_schedule)
         self.policy = DestinationPolicy.from_env(settings.webhook_allow_networks, settings.webhook_allow_http)
@@ -126,7 +140,7 @@ class Dispatcher:
         self._signal = signal  # app.notify.AppendSignal: in-process appends wake us at once
         self._client = client
         self._rng = rng or random.Random()
-        self._postgres = engine.dialect.name == "postgresql"
+        self._postgres = self.engine.dialect.name == "postgresql"
         self._busy: dict[str, int] = {}  # subscription id -> attempts in flight in this process
         self._tasks: set[asyncio.Task] = set()
         self._outcomes: list[Outcome] = []
@@ -134,13 +148,14 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._task: asyncio.Task | None = None
-        self.started = asyncio.Event()
+        self._lease_statements()
 
     # -- running -------------------------------------------------------------------------
 
     def start(self) -> asyncio.Task:
         """Run in the current event loop as a background task."""
         self._task = asyncio.get_running_loop().create_task(self.run(), name="webhook-dispatcher")
+        self._task.add_done_callback(_log_crash)
         return self._task
 
     async def stop(self) -> None:
@@ -148,7 +163,7 @@ class Dispatcher:
         self._stopping = True
         self.poke()
         if self._task is not None:
-            await self._task
+            await asyncio.wait([self._task])
 
     def request_stop(self) -> None:
         """`stop()` without waiting, for signal handlers."""
@@ -170,7 +185,6 @@ class Dispatcher:
         client = self._client or make_client(self.policy, timeout=self.timeout)
         watcher = self._loop.create_task(self._watch_appends()) if self._signal is not None else None
         logger.info("webhook dispatcher started")
-        self.started.set()
         graceful = False
         try:
             while not self._stopping:
@@ -182,7 +196,7 @@ class Dispatcher:
                 try:
                     jobs, due_in = await asyncio.to_thread(self._step, outcomes, dict(self._busy), free)
                 except Exception:
-                    logger.exception("webhook dispatcher step failed; retrying")
+                    logger.exception("could not record webhook outcomes; retrying")
                     # Keep the outcomes: they are recorded on the next turn (if their leases
                     # lapse first, another worker delivers again: at least once).
                     self._outcomes = outcomes + self._outcomes
@@ -195,6 +209,7 @@ class Dispatcher:
                     await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, min(self.poll, due_in)))
                 except TimeoutError:
                     pass
+                await self._gather_outcomes()
             graceful = True
         finally:
             if watcher is not None:
@@ -216,7 +231,28 @@ class Dispatcher:
                     task.cancel()
             if own_client:
                 await client.aclose()
+            self.engine.dispose()
             logger.info("webhook dispatcher stopped")
+
+    async def _gather_outcomes(self) -> None:
+        """Give attempts still in flight a moment to finish, so one step records them together.
+
+        Fast receivers answer within a few milliseconds of each other; recording each answer in
+        its own step would cost a transaction apiece. The wait ends as soon as nothing is left in
+        flight (a lone delivery, the latency case, never waits), when no answer came for
+        BATCH_GAP (so attempts hanging on a slow receiver cost the others at most that), or
+        after BATCH_WINDOW in all.
+        """
+        deadline = self._loop.time() + BATCH_WINDOW
+        while self._outcomes and self._tasks:
+            left = min(BATCH_GAP, deadline - self._loop.time())
+            if left <= 0:
+                return
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=left)
+            except TimeoutError:
+                return
 
     async def _watch_appends(self) -> None:
         generation = self._signal.generation
@@ -248,18 +284,26 @@ class Dispatcher:
         # Record before leasing: a delivered head row must be gone before the next event of
         # its incident can become eligible.
         if outcomes:
-            self.record(outcomes)
-        caught_up = self.fan_out()
-        jobs = self.lease(busy, free) if free > 0 else []
-        # A fan-out that stopped at its page size goes on at once, not after a poll interval.
-        return jobs, (self._seconds_until_due() if caught_up else 0.0)
+            self.record(outcomes)  # if this fails, the caller keeps the outcomes for the next step
+        try:
+            caught_up = self.fan_out()
+            jobs = self.lease(busy, free) if free > 0 else []
+            # A fan-out that stopped at its page size goes on at once, not after a poll interval.
+            return jobs, (self._seconds_until_due() if caught_up else 0.0)
+        except Exception:
+            # The database is unreachable, say: nothing was leased, so nothing is lost; try again
+            # after a poll interval.
+            logger.exception("webhook dispatcher step failed; retrying")
+            return [], self.poll
 
     # -- 2. fan-out ----------------------------------------------------------------------
 
     def fan_out(self) -> bool:
         """Queue deliveries for events after each active subscription's checkpoint.
 
-        Returns False when a subscription was left behind the head (a page limit was reached).
+        Returns False when a subscription was left behind the head by the page limit (the
+        caller goes on at once); a subscription held back by its full queue waits for its
+        deliveries instead.
         """
         with self.engine.connect() as conn:
             behind = conn.execute(
@@ -274,6 +318,7 @@ class Dispatcher:
             return True  # the common idle case costs one read and no write transaction
         caught_up = True
         now = utcnow()
+        d = deliveries
         with writer(self.engine.connect()) as conn, conn.begin():
             # The head read here bounds this transaction's work. Appends are serialized and
             # publish the new head in the same commit as their events, so every event at or
@@ -292,7 +337,29 @@ class Dispatcher:
                 # the work). After the lock the row is re-read, so the checkpoint is current.
                 query = query.with_for_update(skip_locked=True)
             for row in conn.execute(query).all():
+                # Backpressure: at most `queue_window` deliveries queued per subscription. The
+                # log keeps the rest (the checkpoint marks where), so nothing is lost, and the
+                # queue that every lease scans stays small even behind a receiver that has been
+                # down for days.
+                room = self.queue_window - conn.execute(
+                    sa.select(sa.func.count()).select_from(d).where(d.c.subscription_id == row.id)
+                ).scalar_one()
+                if room <= 0:
+                    continue
                 upto = min(head, row.checkpoint + FAN_OUT_PAGE)
+                wanted = sa.and_(
+                    events.c.position > row.checkpoint, events.c.position <= upto, matches(row.incidents, row.types)
+                )
+                last_with_room = conn.execute(
+                    sa.select(events.c.position).where(wanted).order_by(events.c.position).offset(room - 1).limit(1)
+                ).scalar()
+                window_full = last_with_room is not None and last_with_room < upto
+                if window_full:
+                    upto = last_with_room
+                    wanted = sa.and_(wanted, events.c.position <= upto)
+                # After a replay moved the checkpoint back, some of these events may still be
+                # queued: they are not queued twice (and the unique constraint says so too).
+                already = sa.exists().where(d.c.subscription_id == row.id, d.c.position == events.c.position)
                 chosen = (
                     sa.select(
                         sa.literal(row.id, sa.String(36)),
@@ -301,100 +368,105 @@ class Dispatcher:
                         events.c.event_id,
                         sa.literal(0, sa.Integer),
                         sa.literal(0, sa.Integer),
-                        sa.literal(now, deliveries.c.next_attempt_at.type),
-                        sa.literal(now, deliveries.c.created_at.type),
+                        sa.literal(now, d.c.next_attempt_at.type),
+                        sa.literal(now, d.c.created_at.type),
                     )
-                    .where(
-                        events.c.position > row.checkpoint,
-                        events.c.position <= upto,
-                        matches(row.incidents, row.types),
-                    )
+                    .where(wanted, ~already)
                     .order_by(events.c.position)
                 )
                 conn.execute(
-                    sa.insert(deliveries).from_select(
+                    sa.insert(d).from_select(
                         ["subscription_id", "position", "incident_id", "event_id", "attempts", "failures",
                          "next_attempt_at", "created_at"],
                         chosen,
                     )
                 )
+                # In the same transaction as the rows it stands for: a crash leaves both or neither.
                 conn.execute(sa.update(subs).where(subs.c.id == row.id).values(checkpoint=upto))
-                caught_up = caught_up and upto == head
+                if upto < head and not window_full:
+                    caught_up = False
         return caught_up
 
     # -- 3. lease ------------------------------------------------------------------------
 
+    def _lease_statements(self) -> None:
+        """The lease queries, built once (bind parameters only), so each step reuses compiled SQL."""
+        d = deliveries
+        now = sa.bindparam("now", type_=d.c.next_attempt_at.type)
+        ids = sa.bindparam("ids", expanding=True)
+        due = sa.and_(d.c.next_attempt_at <= now, sa.or_(d.c.leased_until.is_(None), d.c.leased_until < now))
+        # The head of each (subscription, incident) queue: its oldest queued row (an index-only
+        # scan of (subscription_id, incident_id, position)). Only heads are candidates, so a
+        # head that is leased (in flight here or elsewhere) or waiting for its retry keeps every
+        # later event of its incident back: that is the per-incident order.
+        heads = (
+            sa.select(d.c.subscription_id, sa.func.min(d.c.position).label("position"))
+            .join(subs, subs.c.id == d.c.subscription_id)
+            .where(subs.c.status == "active")
+            .group_by(d.c.subscription_id, d.c.incident_id)
+            .subquery("heads")
+        )
+        eligible = (
+            sa.select(
+                d.c.id,
+                d.c.subscription_id,
+                d.c.position,
+                sa.func.row_number().over(partition_by=d.c.subscription_id, order_by=d.c.position).label("rank"),
+            )
+            .join(heads, sa.and_(heads.c.subscription_id == d.c.subscription_id, heads.c.position == d.c.position))
+            .where(due)
+            .subquery("eligible")
+        )
+        # Ranking by rank first takes one delivery from every subscription before a second from
+        # any, so a big backlog on one subscription does not crowd out the others.
+        self._candidates = (
+            sa.select(eligible.c.id, eligible.c.subscription_id)
+            .where(eligible.c.rank <= self.per_subscription)
+            .order_by(eligible.c.rank, eligible.c.position)
+        )
+        lock = sa.select(d.c.id).where(d.c.id.in_(ids), due)
+        if self._postgres:
+            # Workers share the queue through row locks: a row another worker is leasing right
+            # now is skipped, not waited for. Once that worker commits, its lease is visible, and
+            # `due` (re-checked on the latest row version once locked) keeps the row out. On
+            # SQLite, BEGIN IMMEDIATE serializes whole lease transactions instead.
+            lock = lock.with_for_update(skip_locked=True)
+        self._lock = lock
+        self._mark = (
+            sa.update(d)
+            .where(d.c.id.in_(ids))
+            .values(leased_until=sa.bindparam("until", type_=d.c.leased_until.type), lease_token=sa.bindparam("token"))
+        )
+        self._leased = (
+            sa.select(d, subs.c.url).join(subs, subs.c.id == d.c.subscription_id).where(d.c.id.in_(ids)).order_by(d.c.position)
+        )
+
     def lease(self, busy: dict[str, int], free: int) -> list[Job]:
         """Lease up to `free` due deliveries; at most one per (subscription, incident)."""
         now = utcnow()
-        d = deliveries
-        lease_free = sa.or_(d.c.leased_until.is_(None), d.c.leased_until < now)
+        # Candidates are read without the write lock: when nothing is due (the idle case) no
+        # write transaction is opened. The lock statement below re-checks each candidate.
         with self.engine.connect() as conn:
-            anything = conn.execute(
-                sa.select(d.c.id).where(d.c.next_attempt_at <= now, lease_free).limit(1)
-            ).first()
-        if anything is None:
+            candidates = conn.execute(self._candidates, {"now": now}).all()
+        # One hanging receiver holds at most its own `per_subscription` slots: a subscription's
+        # share is what this process does not already have in flight for it.
+        taken: dict[str, int] = {}
+        chosen = []
+        for delivery_id, subscription_id in candidates:
+            if len(chosen) == free:
+                break
+            if busy.get(subscription_id, 0) + taken.get(subscription_id, 0) < self.per_subscription:
+                taken[subscription_id] = taken.get(subscription_id, 0) + 1
+                chosen.append(delivery_id)
+        if not chosen:
             return []
         token = str(uuid.uuid4())
         with writer(self.engine.connect()) as conn, conn.begin():
-            earlier = d.alias("earlier")
-            # The head of each (subscription, incident) queue: no older row is queued. A head
-            # that is leased (in flight here or elsewhere) or waiting for its retry keeps every
-            # later event of its incident back: that is the per-incident order.
-            is_head = ~sa.exists().where(
-                earlier.c.subscription_id == d.c.subscription_id,
-                earlier.c.incident_id == d.c.incident_id,
-                earlier.c.position < d.c.position,
-            )
-            eligible = (
-                sa.select(
-                    d.c.id,
-                    d.c.subscription_id,
-                    d.c.position,
-                    sa.func.row_number()
-                    .over(partition_by=d.c.subscription_id, order_by=d.c.position)
-                    .label("rank"),
-                )
-                .join(subs, subs.c.id == d.c.subscription_id)
-                .where(subs.c.status == "active", d.c.next_attempt_at <= now, lease_free, is_head)
-                .subquery()
-            )
-            # One hanging receiver holds at most its own `per_subscription` slots: a
-            # subscription's share is what this process does not already have in flight for it.
-            # Ranking by rank first takes one delivery from every subscription before a second
-            # from any, so a big backlog on one does not crowd out the others.
-            saturated = {sid: max(0, self.per_subscription - n) for sid, n in busy.items()}
-            cap = (
-                sa.case(saturated, value=eligible.c.subscription_id, else_=self.per_subscription)
-                if saturated
-                else sa.literal(self.per_subscription)
-            )
-            candidates = (
-                sa.select(eligible.c.id)
-                .where(eligible.c.rank <= cap)
-                .order_by(eligible.c.rank, eligible.c.position)
-                .limit(free)
-            )
-            lock = sa.select(d.c.id).where(d.c.id.in_(candidates), d.c.next_attempt_at <= now, lease_free)
-            if self._postgres:
-                # Workers share the queue through row locks: a row another worker is leasing
-                # right now is skipped, not waited for. Once that worker commits, its lease is
-                # visible and the lease_free condition above (re-checked on the locked row)
-                # keeps the row out of later leases. On SQLite BEGIN IMMEDIATE already
-                # serializes whole lease transactions.
-                lock = lock.with_for_update(skip_locked=True)
-            ids = conn.execute(lock).scalars().all()
+            ids = conn.execute(self._lock, {"now": now, "ids": chosen}).scalars().all()
             if not ids:
                 return []
-            conn.execute(
-                sa.update(d).where(d.c.id.in_(ids)).values(leased_until=now + self.lease_time, lease_token=token)
-            )
-            rows = conn.execute(
-                sa.select(d, subs.c.url)
-                .join(subs, subs.c.id == d.c.subscription_id)
-                .where(d.c.id.in_(ids))
-                .order_by(d.c.position)
-            ).all()
+            conn.execute(self._mark, {"ids": ids, "until": now + self.lease_time, "token": token})
+            rows = conn.execute(self._leased, {"ids": ids}).all()
             secrets = signing_secrets(conn, {row.subscription_id for row in rows}, now)
             bodies = self._bodies(conn, {row.position for row in rows})
         return [
@@ -489,11 +561,15 @@ class Dispatcher:
         with writer(self.engine.connect()) as conn, conn.begin():
             # Subscriptions first, in id order, then deliveries: the same lock order as the API
             # and the fan-out (see subscriptions.lock_subscription), so no deadlock cycle.
-            status: dict[str, str] = {}
-            for subscription_id in sorted({o.job.subscription_id for o in outcomes}):
-                row = lock_subscription(conn, subscription_id)
-                if row is not None:
-                    status[subscription_id] = row.status
+            locking = (
+                sa.select(subs.c.id, subs.c.status)
+                .where(subs.c.id.in_({o.job.subscription_id for o in outcomes}))
+                .order_by(subs.c.id)
+            )
+            if self._postgres:
+                locking = locking.with_for_update()
+            status: dict[str, str] = dict(conn.execute(locking).all())
+            delivered = []
             log_rows = []
             for outcome in outcomes:
                 job = outcome.job
@@ -502,9 +578,7 @@ class Dispatcher:
                 mine = sa.and_(d.c.id == job.delivery_id, d.c.lease_token == job.lease_token)
                 next_attempt_at = None
                 if outcome.delivered:
-                    # If the lease was taken over (this worker was too slow), the row is not
-                    # ours any more and stays for the other worker: a duplicate, never a loss.
-                    conn.execute(sa.delete(d).where(mine))
+                    delivered.append({"delivery": job.delivery_id, "token": job.lease_token})
                 else:
                     disable_reason = None
                     first_failed_at = job.first_failed_at or outcome.attempted_at
@@ -561,8 +635,20 @@ class Dispatcher:
                         "next_attempt_at": next_attempt_at,
                     }
                 )
+            if delivered:
+                # Only the lease holder's row goes: if the lease was taken over (this worker was
+                # too slow), the row is the other worker's now and stays. A duplicate, never a loss.
+                conn.execute(
+                    sa.delete(d).where(d.c.id == sa.bindparam("delivery"), d.c.lease_token == sa.bindparam("token")),
+                    delivered,
+                )
             if log_rows:
                 conn.execute(sa.insert(a), log_rows)
+
+
+def _log_crash(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("the webhook dispatcher stopped on an error", exc_info=task.exception())
 
 
 async def _read_some(response: httpx.Response, limit: int) -> str:

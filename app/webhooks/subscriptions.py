@@ -55,7 +55,7 @@ class Subscription:
     checkpoint: int
     created_at: datetime
     updated_at: datetime
-    backlog: int  # events queued and not yet delivered
+    backlog: int  # matching events not delivered yet: queued, or after the checkpoint
     failing_since: datetime | None  # first failure of the oldest delivery still failing
     previous_secret_expires_at: datetime | None  # end of a rotation's grace period, if one runs
 
@@ -281,55 +281,38 @@ class Subscriptions:
         return secret, until
 
     def replay(self, owner: str, subscription_id: str, from_position: int) -> int:
-        """Queue again every matching event from `from_position` up to the checkpoint; returns how many.
+        """Send every matching event again from `from_position` on; returns how many will be re-queued.
 
-        Events after the checkpoint are queued by the dispatcher's fan-out anyway. An event
-        that is still queued is not queued twice. The receiver sees the same `webhook-id` (the
-        event id) as the first time, so it can tell a replay from a new event.
+        The checkpoint moves back to `from_position - 1`, and the dispatcher's fan-out queues the
+        events again from there, a window at a time (so a replay of a long history does not
+        flood the queue). An event still queued is not queued twice. The receiver sees the same
+        `webhook-id` (the event id) as the first time, so it can tell a replay from a new event.
         """
         if from_position < 1:
             raise ValueError("from_position starts at 1")
-        now = utcnow()
         d = webhook_deliveries
         with self._writer() as conn, conn.begin():
-            # The subscription row lock (PostgreSQL) serializes this with the fan-out, which
-            # moves the checkpoint under the same lock: every position is queued by exactly one
-            # of the two, and the unique (subscription_id, position) constraint backs that up.
+            # The subscription row lock (PostgreSQL; BEGIN IMMEDIATE on SQLite) serializes this
+            # with the fan-out, which reads and moves the checkpoint under the same lock.
             row = lock_subscription(conn, subscription_id, owner)
             if row is None:
                 raise SubscriptionNotFound(subscription_id)
-            already = sa.exists().where(d.c.subscription_id == subscription_id, d.c.position == events.c.position)
-            chosen = (
-                sa.select(
-                    sa.literal(subscription_id, sa.String(36)),
-                    events.c.position,
-                    events.c.incident_id,
-                    events.c.event_id,
-                    sa.literal(0, sa.Integer),
-                    sa.literal(0, sa.Integer),
-                    sa.literal(now, d.c.next_attempt_at.type),
-                    sa.literal(now, d.c.created_at.type),
-                )
+            if from_position > row.checkpoint:
+                return 0  # not fanned out yet: those events are on their way anyway
+            count = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(events)
                 .where(
                     events.c.position >= from_position,
                     events.c.position <= row.checkpoint,
                     matches(row.incidents, row.types),
-                    ~already,
+                    ~sa.exists().where(d.c.subscription_id == subscription_id, d.c.position == events.c.position),
                 )
-                .order_by(events.c.position)
+            ).scalar_one()
+            conn.execute(
+                sa.update(subs).where(subs.c.id == subscription_id).values(checkpoint=from_position - 1, updated_at=utcnow())
             )
-            # Counted through RETURNING: the driver's rowcount for INSERT ... SELECT is not
-            # reliable on every backend (psycopg reports -1 through SQLAlchemy 2.1).
-            inserted = conn.execute(
-                sa.insert(d)
-                .from_select(
-                    ["subscription_id", "position", "incident_id", "event_id", "attempts", "failures",
-                     "next_attempt_at", "created_at"],
-                    chosen,
-                )
-                .returning(d.c.id)
-            ).all()
-            return len(inserted)
+            return count
 
     # -- the delivery log ----------------------------------------------------------------
 
@@ -412,6 +395,17 @@ class Subscriptions:
         for subscription_id in ids:
             row = rows[subscription_id]
             count, failing_since = backlog.get(subscription_id, (0, None))
+            # Events after the checkpoint are not queued yet (the dispatcher has not got to them,
+            # or the subscription is paused or disabled) but are just as undelivered.
+            count += conn.execute(
+                sa.select(sa.func.count())
+                .select_from(events)
+                .where(
+                    events.c.position > row.checkpoint,
+                    matches(row.incidents, row.types),
+                    ~sa.exists().where(d.c.subscription_id == subscription_id, d.c.position == events.c.position),
+                )
+            ).scalar_one()
             expires = grace.get(subscription_id)
             views.append(
                 Subscription(
