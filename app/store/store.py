@@ -290,19 +290,24 @@ class EventStore:
         return [self._to_event(row) for row in rows]
 
     def _to_event(self, row) -> StoredEvent:
-        schema_version, data = self._upcast(row.type, row.schema_version, row.data)
-        return StoredEvent(
-            position=row.position,
-            incident_id=row.incident_id,
-            version=row.version,
-            event_id=row.event_id,
-            type=row.type,
-            schema_version=schema_version,
-            data=data,
-            metadata=row.metadata,
-            reported_at=row.reported_at,
-            recorded_at=row.recorded_at,
-        )
+        return event_from_row(row, self._upcast)
+
+
+def event_from_row(row, upcast: Upcast = upcast_to_current) -> StoredEvent:
+    """A row of the events table as the stored event it holds, brought to the current schema."""
+    schema_version, data = upcast(row.type, row.schema_version, row.data)
+    return StoredEvent(
+        position=row.position,
+        incident_id=row.incident_id,
+        version=row.version,
+        event_id=row.event_id,
+        type=row.type,
+        schema_version=schema_version,
+        data=data,
+        metadata=row.metadata,
+        reported_at=row.reported_at,
+        recorded_at=row.recorded_at,
+    )
 
 
 def _request_hash(incident_id: str, expected_version: int | None, new_events: Sequence[NewEvent]) -> str:

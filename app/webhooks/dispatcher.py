@@ -43,7 +43,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from app.config import Settings
 from app.db import create_engine, utcnow, writer
-from app.store import StoredEvent
+from app.store.store import event_from_row
 from app.store.tables import events, log_head
 from app.webhooks.backoff import next_delay, parse_retry_after, parse_schedule
 from app.webhooks.cloudevent import CONTENT_TYPE, to_cloudevent
@@ -51,7 +51,6 @@ from app.webhooks.safety import BlockedDestination, DestinationPolicy, make_clie
 from app.webhooks.signing import sign_headers
 from app.webhooks.subscriptions import matches, signing_secrets
 from app.webhooks.tables import webhook_attempts, webhook_deliveries, webhook_subscriptions
-from events.upcasting import upcast
 
 logger = logging.getLogger("timeline.webhooks")
 
@@ -490,19 +489,7 @@ class Dispatcher:
     def _bodies(self, conn: Connection, positions: set[int]) -> dict[int, str]:
         bodies = {}
         for row in conn.execute(sa.select(events).where(events.c.position.in_(list(positions)))):
-            schema_version, data = upcast(row.type, row.schema_version, row.data)
-            event = StoredEvent(
-                position=row.position,
-                incident_id=row.incident_id,
-                version=row.version,
-                event_id=row.event_id,
-                type=row.type,
-                schema_version=schema_version,
-                data=data,
-                metadata=row.metadata,
-                reported_at=row.reported_at,
-                recorded_at=row.recorded_at,
-            )
+            event = event_from_row(row)
             bodies[row.position] = to_cloudevent(event.as_dict(), source=self.source)
         return bodies
 
