@@ -398,7 +398,7 @@ def measure_isolation(databases: Databases, total: int, with_hanging: bool) -> f
 
 def run(options: argparse.Namespace) -> None:
     latency_events = 20 if options.quick else 300
-    backlog = 200 if options.quick else 2000
+    backlog = 200 if options.quick else 1000
     rows = []
     isolation_rows = []
     for backend in options.backends:
