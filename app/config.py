@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite:///./timeline.db"
 DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,50400,72000,86400"
@@ -55,7 +55,6 @@ class Settings:
     webhook_per_subscription: int = 8
     # The CloudEvents `source` prefix: the service's public base URL (empty: a relative source).
     webhook_source: str = ""
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> "Settings":

@@ -29,6 +29,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+# The idempotency statements, with `{p}` for the driver's placeholder ("?" sqlite3, "%s" psycopg).
+EARLIER_RESULT = "SELECT request_hash, result FROM idempotency_keys WHERE scope = {p} AND key = {p}"
+REMEMBER_RESULT = (
+    "INSERT INTO idempotency_keys (scope, key, request_hash, incident_id, result, created_at) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
+)
+
 # Up to this many rows go in with a pipelined INSERT; more go in with COPY (PostgreSQL).
 SMALL_BATCH = 16
 COLUMNS = "position, incident_id, version, event_id, type, schema_version, data, metadata, reported_at, recorded_at"
@@ -112,7 +119,8 @@ def append_sqlite(
             (count, now_text, now_text),
         ).fetchone()
         if idempotency is not None:
-            earlier = _earlier(cursor, "?", idempotency)
+            row = cursor.execute(EARLIER_RESULT.format(p="?"), (idempotency.scope, idempotency.key)).fetchone()
+            earlier = _matching(row, idempotency)
             if earlier is not None:
                 cursor.execute("ROLLBACK")
                 return Appended(0, 0, now, earlier=earlier)
@@ -137,8 +145,7 @@ def append_sqlite(
         appended = Appended(new_version, first_position, recorded_at)
         if idempotency is not None:
             cursor.execute(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, incident_id, result, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                REMEMBER_RESULT.format(p="?"),
                 (idempotency.scope, idempotency.key, idempotency.request_hash, incident_id,
                  json.dumps(result_json(appended)), recorded_text),
             )
@@ -182,10 +189,7 @@ def append_postgres(
                 (count, now),
             )
             if idempotency is not None:
-                earlier_cursor.execute(
-                    "SELECT request_hash, result FROM idempotency_keys WHERE scope = %s AND key = %s",
-                    (idempotency.scope, idempotency.key),
-                )
+                earlier_cursor.execute(EARLIER_RESULT.format(p="%s"), (idempotency.scope, idempotency.key))
             stream.execute(
                 "INSERT INTO streams (incident_id, version, opened_at) "
                 "VALUES (%s, %s, (SELECT recorded_at FROM log_head WHERE id = 1)) "
@@ -209,8 +213,7 @@ def append_postgres(
         ]
         appended = Appended(new_version, first_position, recorded_at.astimezone(timezone.utc))
         remember = (
-            "INSERT INTO idempotency_keys (scope, key, request_hash, incident_id, result, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s)",
+            REMEMBER_RESULT.format(p="%s"),
             (idempotency.scope, idempotency.key, idempotency.request_hash, incident_id,
              json.dumps(result_json(appended)), recorded_at),
         ) if idempotency is not None else None
@@ -243,14 +246,6 @@ def append_postgres(
         head.close()
         stream.close()
         earlier_cursor.close()
-
-
-def _earlier(cursor, placeholder: str, idempotency: Idempotency) -> dict[str, Any] | None:
-    row = cursor.execute(
-        f"SELECT request_hash, result FROM idempotency_keys WHERE scope = {placeholder} AND key = {placeholder}",
-        (idempotency.scope, idempotency.key),
-    ).fetchone()
-    return _matching(row, idempotency)
 
 
 def _matching(row, idempotency: Idempotency) -> dict[str, Any] | None:

@@ -15,9 +15,10 @@ WORKLOADS = ("single", "batch100", "bulk1000")
 IMPLEMENTATIONS = ("ours", "eventsourcing", "floor (raw driver)")
 
 
-def run_quick(*extra: str) -> str:
+def run_quick(*extra: str, section: str = "append") -> str:
+    """`python -m benchmarks SECTION --quick ...`: its output, after checking it exited cleanly."""
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "append", "--quick", *extra],
+        [sys.executable, "-m", "benchmarks", section, "--quick", *extra],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -83,15 +84,7 @@ NUMBER = r"[\d,]+(\.\d+)?"
 
 
 def run_timeline_quick(*extra: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "timeline", "--quick", *extra],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed.stdout
+    return run_quick(*extra, section="timeline")
 
 
 def tables(output: str) -> dict[tuple[str, str], list[list[str]]]:
