@@ -18,7 +18,7 @@ import pytest
 from app.api.main import create_app
 from app.config import Settings
 from app.importing import import_batches, read_ndjson
-from tests.e2e.test_widget_browser import CHROMIUM, CHROMIUM_ARGS, INCIDENTS, SAMPLES, Console
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, INCIDENTS, SAMPLES, Console
 from tests.support.live import ThreadedServer, free_port
 
 DIST = Path(__file__).resolve().parent / "node_modules" / "@knight-lab" / "timelinejs" / "dist"

@@ -7,7 +7,6 @@ Screenshots land in test-artifacts/ (docs/widget-*.png are copies of them)."""
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,17 +19,11 @@ from app.api.main import create_app
 from app.config import Settings
 from app.importing import import_batches, read_ndjson
 from app.store import EventStore, NewEvent
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, INCIDENTS, SAMPLES, Console
 from tests.support.live import ServerProcess, ThreadedServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "events" / "samples" / "minneapolis-2026.ndjson"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-INCIDENTS = ("renee-good-shooting", "alex-pretti-shooting", "dhs-body-camera-policy")
 PRETTI = "alex-pretti-shooting"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -122,26 +115,6 @@ def server(engine, database_url, host) -> Iterator[ThreadedServer]:
 def api(server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=10) as client:
         yield client
-
-
-class Console:
-    """Console errors and uncaught exceptions of a page."""
-
-    def __init__(self, page: "Page"):
-        self.errors: list[tuple[str, str]] = []  # (text, the URL it is about)
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self.errors.append((f"uncaught: {error}", "")))
-
-    def _on_console(self, message) -> None:
-        if message.type == "error":
-            self.errors.append((message.text, (message.location or {}).get("url", "")))
-
-    def assert_clean(self, allow: tuple[str, ...] = (), allow_urls: tuple[str, ...] = ()) -> None:
-        unexpected = [
-            (text, url) for text, url in self.errors
-            if not any(part in text for part in allow) and not (url and url.startswith(allow_urls))
-        ]
-        assert unexpected == [], unexpected
 
 
 def new_page(browser, viewport=DESKTOP, **options):
