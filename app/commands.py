@@ -10,6 +10,7 @@ from typing import Any
 from app.db import utcnow
 from app.store import AppendResult, EventStore, NewEvent, VersionConflict
 from events import catalog
+from events.admissible import text_problems, time_problem
 from events.catalog import InvalidEvent, Problem
 
 # A publication time a little ahead of our clock is tolerated (clock skew between newsrooms
@@ -105,6 +106,9 @@ def _validated(index: int, command: EventCommand, actor: str) -> NewEvent:
         raise _located(error, where) from None
     _check_reported_at(command.reported_at, (*where, "reported_at"))
     metadata = {"actor": actor, **{k: v for k, v in command.metadata.items() if v is not None}}
+    unstorable = [Problem((*where, "metadata", *at), message) for at, message in text_problems(metadata)]
+    if unstorable:
+        raise InvalidEvent(unstorable)
     return NewEvent(command.type, data, catalog.current_version(command.type), command.reported_at, metadata)
 
 
@@ -142,7 +146,12 @@ def _check_references(store: EventStore, incident_id: str, new_events: list[NewE
 
 
 def _check_reported_at(reported_at: datetime | None, location: tuple) -> None:
-    if reported_at is not None and reported_at > utcnow() + REPORTED_AT_SKEW:
+    if reported_at is None:
+        return
+    problem = time_problem(reported_at)
+    if problem:
+        raise InvalidEvent([Problem(location, f"reported_at {problem}")])
+    if reported_at > utcnow() + REPORTED_AT_SKEW:
         raise InvalidEvent([Problem(location, "reported_at lies in the future; it is when the information became public")])
 
 

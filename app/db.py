@@ -7,7 +7,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from psycopg.pq import Format
 from sqlalchemy.engine import Engine
+
+from events.admissible import EARLIEST_TIME, LATEST_TIME, ClampedTime, clamped_from_text, clamped_time
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +34,22 @@ class UTCDateTime(sa.types.TypeDecorator):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+        return clamped_time(value)
+
+    def result_processor(self, dialect, coltype):
+        process = super().result_processor(dialect, coltype)
+        if process is None:
+            return None
+
+        def read_as_stored(value):
+            # A time an older version stored past the ends of what Python can hold (see
+            # events.admissible) is read at the nearest end instead of failing the whole read.
+            try:
+                return process(value)
+            except (ValueError, OverflowError):
+                return clamped_from_text(str(value))
+
+        return read_as_stored
 
 
 def is_sqlite(url: str | sa.URL) -> bool:
@@ -50,7 +68,42 @@ def create_engine(url: str, *, durability: str = "full", **kwargs) -> Engine:
     # append's time here). A connection broken by a server restart fails one request and is
     # then replaced by the pool; connections are recycled hourly anyway.
     kwargs.setdefault("pool_recycle", 3600)
-    return sa.create_engine(url, connect_args=connect_args, **kwargs)
+    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        for format in (Format.TEXT, Format.BINARY):
+            dbapi_connection.adapters.register_loader("timestamptz", _lenient_timestamptz(format))
+
+    return engine
+
+
+def _lenient_timestamptz(format):
+    """psycopg's own timestamptz loader, except that a time before year 1 or after 9999 (which
+    PostgreSQL can hold and Python cannot) is read at the nearest end, flagged, instead of raising
+    for the whole page it is on. psycopg's C loaders cannot be subclassed, so this wraps one."""
+    from psycopg import DataError, postgres
+    from psycopg.adapt import Loader
+
+    inner_class = postgres.adapters.get_loader(postgres.types["timestamptz"].oid, format)
+
+    class LenientTimestamptz(Loader):
+        def __init__(self, oid, context=None):
+            super().__init__(oid, context)
+            self._inner = inner_class(oid, context)
+
+        def load(self, data):
+            try:
+                return self._inner.load(data)
+            except DataError:
+                raw = bytes(data)
+                if format == Format.BINARY:
+                    early = int.from_bytes(raw, "big", signed=True) < 0
+                    return ClampedTime(EARLIEST_TIME if early else LATEST_TIME, "out of range")
+                return clamped_from_text(raw.decode())
+
+    LenientTimestamptz.format = format
+    return LenientTimestamptz
 
 
 def _sqlite_engine(url: str, durability: str, **kwargs) -> Engine:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from app.store import EventStore, NewEvent
 from events import catalog
+from events.admissible import text_problems, time_problem
 from events.catalog import INCIDENT_ID_PATTERN, InvalidEvent
 from events.upcasting import upcast
 
@@ -65,6 +66,10 @@ def _to_line(number: int, record: Any, raw: bytes) -> ImportLine:
     try:
         if not isinstance(data, dict):
             raise InvalidEvent([catalog.Problem(("data",), "must be a JSON object")])
+        # Data of an older schema version is stored as written, so it is held to the same rule.
+        unstorable = [catalog.Problem(("data", *where), message) for where, message in text_problems(data)]
+        if unstorable:
+            raise InvalidEvent(unstorable)
         # Old schema versions are stored as written; they must be valid once upcast.
         _, current = upcast(type_name, schema_version, data) if type_name in catalog.CATALOG else (0, data)
         validated = catalog.validate(type_name, current)
@@ -78,6 +83,8 @@ def _to_line(number: int, record: Any, raw: bytes) -> ImportLine:
     except ValueError as error:
         raise ImportError_(f"line {number}: {error}") from None
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    for where, message in text_problems(metadata):
+        raise ImportError_(f"line {number}: metadata{''.join(f'.{part}' for part in where)} {message}")
     return ImportLine(
         number, incident_id,
         NewEvent(type_name, stored_data, schema_version, reported_at, {"actor": "import", **metadata}, event_id),
@@ -88,8 +95,9 @@ def _time(value: Any) -> datetime | None:
     if value is None:
         return None
     moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"reported_at {value!r} needs a time zone")
+    problem = time_problem(moment)
+    if problem:
+        raise ValueError(f"reported_at {value!r} {problem}")
     return moment
 
 

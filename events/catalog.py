@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from events.admissible import clamped_time, storable_time, text_problems
 from events.dates import InvalidOccurred, parse_occurred
 
 INCIDENT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
@@ -55,10 +56,12 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Kind = Annotated[str, AfterValidator(_known_kind)]
 Edtf = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_edtf)]
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
+Moment = Annotated[AwareDatetime, AfterValidator(storable_time)]
 
 
 class Data(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # No NaN or infinity: neither backend's JSON can hold them.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Location(Data):
@@ -70,7 +73,7 @@ class Location(Data):
 class Source(Data):
     outlet: Name
     url: Url | None = None
-    published_at: AwareDatetime | None = None
+    published_at: Moment | None = None
     quote: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)] | None = None
 
 
@@ -224,6 +227,9 @@ def validate(type_name: str, data: Any) -> dict[str, Any]:
     Problems are located as in an event: `("type",)` or `("data", <field>, ...)`.
     """
     event_type = _event_type(type_name)
+    unstorable = [Problem(("data", *where), message) for where, message in text_problems(data)]
+    if unstorable:
+        raise InvalidEvent(unstorable)
     try:
         model = event_type.model.model_validate(data)
     except ValidationError as error:
@@ -248,8 +254,6 @@ def _event_type(type_name: str) -> EventType:
 
 
 def to_json_time(moment: datetime) -> str:
-    """RFC 3339 in UTC with a Z, as every time leaves the service."""
-    from datetime import timezone
-
-    text = moment.astimezone(timezone.utc).isoformat()
-    return text.replace("+00:00", "Z")
+    """RFC 3339 in UTC with a Z, as every time leaves the service (a stored time past the ends of
+    what can be shown is shown at that end: see events.admissible)."""
+    return clamped_time(moment).isoformat().replace("+00:00", "Z")

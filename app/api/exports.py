@@ -9,7 +9,9 @@ import json
 from datetime import date
 from typing import Any
 
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
+
+from app.api.responses import JSONResponse
 
 CSV_COLUMNS = [
     "assertion_id", "kind", "occurred", "earliest", "latest", "precision", "display", "headline", "text",
@@ -24,7 +26,8 @@ def render_export(body: dict[str, Any], format: str, headers: dict[str, str]) ->
     if format == "csv":
         name = f'{body["incident"]["id"]}-timeline.csv'
         return Response(
-            to_csv(body["entries"]), media_type="text/csv; charset=utf-8",
+            # "replace": a lone surrogate an older version let in must not fail the whole file
+            to_csv(body["entries"]).encode("utf-8", "replace"), media_type="text/csv; charset=utf-8",
             headers={**headers, "Content-Disposition": f'attachment; filename="{name}"'},
         )
     if format == "ndjson":

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import Annotated
 
-from events.catalog import INCIDENT_ID_PATTERN
+from events.admissible import MAX_INT
+from events.catalog import INCIDENT_ID_PATTERN, Moment
 
 IncidentId = Annotated[str, StringConstraints(pattern=INCIDENT_ID_PATTERN)]
 MAX_BATCH = 1000
@@ -25,12 +26,12 @@ class EventMetadataIn(Strict):
 class EventIn(Strict):
     type: str
     data: dict[str, Any]
-    reported_at: AwareDatetime | None = None
+    reported_at: Moment | None = None
     metadata: EventMetadataIn | None = None
 
 
 class AppendIn(Strict):
-    expected_version: int | None = Field(default=None, ge=0)
+    expected_version: int | None = Field(default=None, ge=0, le=MAX_INT)
     events: list[EventIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
@@ -39,4 +40,4 @@ class IncidentIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     id: IncidentId
-    reported_at: AwareDatetime | None = None
+    reported_at: Moment | None = None

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.store import AppendResult, StoredEvent
+from events.admissible import TIME_RANGE, ClampedTime
 from events.catalog import to_json_time
 
 
 def envelope(event: StoredEvent) -> dict[str, Any]:
-    return {
+    rendered = {
         "position": event.position,
         "incident_id": event.incident_id,
         "version": event.version,
@@ -21,6 +22,15 @@ def envelope(event: StoredEvent) -> dict[str, Any]:
         "reported_at": to_json_time(event.reported_at),
         "recorded_at": to_json_time(event.recorded_at),
     }
+    unshowable = [
+        {"field": name, "stored": moment.stored,
+         "message": f"stored outside the times the service can show ({TIME_RANGE}); shown at the nearest end"}
+        for name, moment in (("reported_at", event.reported_at), ("recorded_at", event.recorded_at))
+        if isinstance(moment, ClampedTime)
+    ]
+    if unshowable:
+        rendered["unreadable"] = unshowable
+    return rendered
 
 
 def append_result(result: AppendResult) -> dict[str, Any]:

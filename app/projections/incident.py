@@ -14,7 +14,7 @@ def apply_incident_event(incident: dict[str, Any], event_type: str, data: Mappin
     """Apply one event to the incident's fields in place; False if it is not an incident-level event."""
     if event_type == "IncidentOpened":
         incident.update(
-            title=data["title"],
+            title=data.get("title"),
             summary=data.get("summary"),
             location=data.get("location"),
             tags=list(data.get("tags", [])),
@@ -22,9 +22,9 @@ def apply_incident_event(incident: dict[str, Any], event_type: str, data: Mappin
     elif event_type == "IncidentRevised":
         for name in ("title", "summary", "location", "tags"):
             if name in data:
-                incident[name] = list(data[name]) if name == "tags" else data[name]
+                incident[name] = list(data[name] or []) if name == "tags" else data[name]
     elif event_type == "IncidentsLinked":
-        link = {"incident_id": data["related_incident_id"], "relation": data["relation"]}
+        link = {"incident_id": data.get("related_incident_id"), "relation": data.get("relation")}
         if link not in incident["links"]:
             incident["links"] = [*incident["links"], link]
     else:

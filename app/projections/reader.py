@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -11,11 +12,25 @@ from app.store import EventStore
 
 SNAPSHOT_EVERY = 200
 
+log = logging.getLogger("timeline.read")
+
+
+def _log_unreadable(reported: set[int], incident_id: str, state: dict[str, Any]) -> None:
+    """Log each unreadable event once per process (`reported` holds the positions already logged)."""
+    for problem in state.get("unreadable", ()):
+        if problem["position"] not in reported:
+            reported.add(problem["position"])
+            log.warning(
+                "incident %s: the event at position %s (%s) cannot be read by this version and is left out "
+                "of its timeline: %s", incident_id, problem["position"], problem["type"], problem["problem"],
+            )
+
 
 class Timelines:
     def __init__(self, store: EventStore, snapshots: SnapshotStore | None):
         self.store = store
         self.snapshots = snapshots
+        self._unreadable_logged: set[int] = set()
 
     def version_for(self, incident_id: str, cut_off: CutOff, current_version: int) -> int:
         """The stream version a cut-off reflects (as-of = turn a time into a version, then read up to it)."""
@@ -38,6 +53,7 @@ class Timelines:
                 events = [event for event in events if CutOff(reported_as_of=reported_as_of).admits(event)]
             state = fold(incident_id, events, keep_history=keep_history)
             state["version"] = version
+            _log_unreadable(self._unreadable_logged, incident_id, state)
             return state
 
         nearest = self.snapshots.nearest(incident_id, version)
@@ -53,4 +69,5 @@ class Timelines:
             if event.version in marks:
                 self.snapshots.save(incident_id, event.version, state)
         state["version"] = version
+        _log_unreadable(self._unreadable_logged, incident_id, state)
         return state

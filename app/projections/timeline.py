@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from app.projections.incident import apply_incident_event, empty_incident
+from events.admissible import clamped_time
 from events.catalog import to_json_time
 from events.dates import InvalidOccurred, Occurred, parse_occurred
 
@@ -68,8 +69,22 @@ def fold(
 
 def apply(state: dict[str, Any], event: FoldableEvent, *, keep_history: bool = False) -> None:
     """Apply one event in place. Events naming an assertion the state does not hold are skipped:
-    with a `reported_as_of` cut-off the assertion itself may not have been public yet."""
+    with a `reported_as_of` cut-off the assertion itself may not have been public yet.
+
+    An event this code cannot read (stored by an older version that checked less) is kept out of
+    the state and listed in `state["unreadable"]`, so the rest of the timeline still renders.
+    """
     state["version"] = event.version
+    try:
+        _apply(state, event, keep_history)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
+        state.setdefault("unreadable", []).append(
+            {"position": event.position, "version": event.version, "type": event.type,
+             "problem": f"{type(error).__name__}: {error}"}
+        )
+
+
+def _apply(state: dict[str, Any], event: FoldableEvent, keep_history: bool) -> None:
     data = event.data
     if apply_incident_event(state["incident"], event.type, data):
         return
@@ -159,9 +174,14 @@ def _new_entry(event: FoldableEvent) -> dict[str, Any]:
 
 def _first_published(event: FoldableEvent, sources: Iterable[Mapping[str, Any]]) -> str:
     """The earliest of the event's reported_at and its sources' publication times."""
-    times = [event.reported_at] + [
-        datetime.fromisoformat(s["published_at"].replace("Z", "+00:00")) for s in sources if s.get("published_at")
-    ]
+    times = [clamped_time(event.reported_at)]
+    for source in sources:
+        try:
+            published = datetime.fromisoformat(str(source["published_at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            continue  # none, or a text an older version let in: the event's own time stands
+        if published.tzinfo is not None:
+            times.append(clamped_time(published))
     return to_json_time(min(times))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,12 @@ from app.store.appenders import (
 )
 from app.store.tables import events, idempotency_keys, log_head, streams
 from events.upcasting import upcast as upcast_to_current
+
+log = logging.getLogger("timeline.store")
+
+# SQLSTATEs of PostgreSQL refusing to turn a stored JSON string into text: 22P05 for \u0000,
+# 22P02 for an unpaired surrogate escape.
+_JSON_TEXT_REFUSED = {"22P05", "22P02"}
 
 Upcast = Callable[[str, int, dict[str, Any]], tuple[int, dict[str, Any]]]
 
@@ -244,12 +251,21 @@ class EventStore:
 
     def data_values(self, incident_id: str, event_type: str, key: str) -> set[str]:
         """The distinct values of `data[key]` over one incident's events of one type."""
-        value = events.c.data[key].as_string()
+        where = (events.c.incident_id == incident_id, events.c.type == event_type)
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(events.c.data[key].as_string()).where(*where).distinct())
+                return {row[0] for row in rows if row[0] is not None}
+        except sa.exc.DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) not in _JSON_TEXT_REFUSED:
+                raise
+        # An older version stored text PostgreSQL's JSON operators refuse to turn into text (a
+        # \u0000 or a lone surrogate) somewhere in this incident: read the documents as stored
+        # and pick the key out here. Slower, and only ever for such an incident.
+        log.warning("incident %s holds an event PostgreSQL cannot read %r from; reading it as stored", incident_id, key)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(value).where(events.c.incident_id == incident_id, events.c.type == event_type).distinct()
-            )
-            return {row[0] for row in rows if row[0] is not None}
+            documents = conn.execute(sa.select(events.c.data).where(*where)).scalars()
+            return {str(data[key]) for data in documents if isinstance(data, dict) and data.get(key) is not None}
 
     def existing_event_ids(self, event_ids: Sequence[str]) -> set[str]:
         """Which of these event ids are already stored."""

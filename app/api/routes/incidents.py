@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
 
 from app import commands
 from app.api.deps import JsonBody, Reader, StoreDep, Writer
 from app.api.problems import Problem
+from app.api.responses import JSONResponse
 from app.api.schemas import AppendIn, IncidentIn
 from app.api.serialize import append_result, envelope
 from app.projections.incident import apply_incident_event, empty_incident
+from events.admissible import MAX_INT
 from events.catalog import to_json_time
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
@@ -101,7 +102,7 @@ def read_stream(
     incident_id: str,
     _: Reader,
     store: StoreDep,
-    after_version: Annotated[int, Query(ge=0)] = 0,
+    after_version: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ):
     """The incident's raw events in version order, a page at a time."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import Reader, StoreDep
 from app.api.serialize import envelope
+from events.admissible import MAX_BIGINT
 
 router = APIRouter(prefix="/v1/events", tags=["log"])
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/v1/events", tags=["log"])
 def read_log(
     _: Reader,
     store: StoreDep,
-    after_position: Annotated[int, Query(ge=0)] = 0,
+    after_position: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ):
     """Events after a global position, in position order; positions have no gaps."""

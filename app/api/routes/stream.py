@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Annotated
@@ -15,6 +16,7 @@ from app.api.deps import Reader, StoreDep
 from app.api.problems import Problem
 from app.api.serialize import envelope
 from app.store import EventStore
+from events.admissible import MAX_INT
 
 router = APIRouter(tags=["timelines"])
 
@@ -42,8 +44,13 @@ def _resume_point(last_event_id: str | None, after_version: int | None) -> int |
     to the same URL (with the `after_version` it first asked for) and adds the id it last saw."""
     if last_event_id is not None and last_event_id.strip():
         value = last_event_id.strip()
-        if not value.isdigit():
-            raise Problem(422, "invalid-last-event-id", f"Last-Event-ID must be an incident version, not {value!r}")
+        # ASCII digits only: str.isdigit() also admits "²", which int() refuses.
+        if not re.fullmatch(r"[0-9]{1,10}", value) or int(value) > MAX_INT:
+            raise Problem(
+                422, "invalid-last-event-id",
+                f"Last-Event-ID must be an incident version (0 to {MAX_INT}), not {value!r}",
+                errors=[{"field": "Last-Event-ID", "message": f"an incident version, 0 to {MAX_INT}"}],
+            )
         return int(value)
     return after_version
 
@@ -55,7 +62,7 @@ async def stream(
     _: Reader,
     store: StoreDep,
     after_version: Annotated[
-        int | None, Query(ge=0, description="resume after this version (default: the current end)")
+        int | None, Query(ge=0, le=MAX_INT, description="resume after this version (default: the current end)")
     ] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -14,7 +15,8 @@ from app.api.exports import render_export
 from app.api.problems import Problem
 from app.projections.reader import Timelines
 from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters, entries
-from events.catalog import to_json_time
+from events.admissible import MAX_BIGINT, MAX_INT, time_problem
+from events.catalog import Moment, to_json_time
 
 router = APIRouter(tags=["timelines"])
 
@@ -29,15 +31,12 @@ TimelinesDep = Annotated[Timelines, Depends(get_timelines)]
 
 
 def cut_off_params(
-    as_of: Annotated[datetime | None, Query(description="recorded time (RFC 3339): what this store knew then")] = None,
-    as_of_version: Annotated[int | None, Query(ge=0, description="the incident's stream version")] = None,
+    as_of: Annotated[Moment | None, Query(description="recorded time (RFC 3339): what this store knew then")] = None,
+    as_of_version: Annotated[int | None, Query(ge=0, le=MAX_INT, description="the incident's stream version")] = None,
     reported_as_of: Annotated[
-        datetime | None, Query(description="publication time (RFC 3339): what had been reported by then")
+        Moment | None, Query(description="publication time (RFC 3339): what had been reported by then")
     ] = None,
 ) -> CutOff:
-    for name, moment in (("as_of", as_of), ("reported_as_of", reported_as_of)):
-        if moment is not None and moment.tzinfo is None:
-            raise Problem(422, "invalid-cut-off", f"{name} needs a time zone, e.g. 2026-02-01T00:00:00Z")
     return CutOff(as_of, as_of_version, reported_as_of)
 
 
@@ -119,18 +118,27 @@ def timeline(
         "cut_off": described,
         "entries": entries(state, filters),
     }
+    if state.get("unreadable"):
+        body["unreadable"] = state["unreadable"]
     return render_export(body, format, headers)
 
 
 def _parse_bound(name: str, raw: str) -> CutOff:
-    if raw.strip().isdigit():
-        return CutOff(as_of_version=int(raw))
+    text = raw.strip()
+    # ASCII digits only: str.isdigit() also admits "²" and "①", which int() refuses.
+    if re.fullmatch(r"[0-9]+", text):
+        if int(text) > MAX_INT:
+            raise Problem(422, "invalid-cut-off", f"{name}: a version is at most {MAX_INT}, not {text}",
+                          errors=[{"field": name, "message": f"at most {MAX_INT}"}])
+        return CutOff(as_of_version=int(text))
     try:
-        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise Problem(422, "invalid-cut-off", f"{name} must be a version number or an RFC 3339 time, not {raw!r}") from None
-    if moment.tzinfo is None:
-        raise Problem(422, "invalid-cut-off", f"{name} needs a time zone, e.g. 2026-02-01T00:00:00Z")
+        raise Problem(422, "invalid-cut-off", f"{name} must be a version number or an RFC 3339 time, not {raw!r}",
+                      errors=[{"field": name, "message": "a version number or an RFC 3339 time"}]) from None
+    problem = time_problem(moment)
+    if problem:
+        raise Problem(422, "invalid-cut-off", f"{name} {problem}", errors=[{"field": name, "message": problem}])
     return CutOff(as_of=moment)
 
 
@@ -190,7 +198,7 @@ def assertions(
     attributed_to: Annotated[str | None, Query(description="who made the claim (case-insensitive, part of the name)")] = None,
     source: Annotated[str | None, Query(description="only assertions this outlet reported")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
 ):
     """Assertions across incidents, with the same cut-offs and filters as a timeline, a page at a time."""
     wanted = set(incident or [])
