@@ -29,8 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--name", required=True)
     create.add_argument("--scopes", default="read", help="comma-separated: read,write,webhooks,admin")
     keys.add_parser("list", help="list keys (never their secret text)")
-    revoke = keys.add_parser("revoke", help="revoke a key by id or prefix")
+    revoke = keys.add_parser(
+        "revoke", help="revoke a key by id or prefix; its webhook subscriptions are paused in the same step"
+    )
     revoke.add_argument("key")
+    revoke.add_argument(
+        "--hand-over-to", metavar="KEY",
+        help="give its subscriptions to this key (id or prefix, with the webhooks scope), which can resume them",
+    )
 
     load = commands.add_parser("import", help="append events from an NDJSON file")
     load.add_argument("file", type=Path)
@@ -66,9 +72,16 @@ def _migrate(args, settings: Settings) -> int:
 def _serve(args, settings: Settings) -> int:
     import uvicorn
 
+    from app.api.limits import with_header_timeout
     from app.api.main import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        create_app(settings), host=args.host, port=args.port, log_level="info",
+        http=with_header_timeout(settings.header_timeout_seconds),
+        timeout_keep_alive=settings.keep_alive_seconds,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        limit_concurrency=settings.max_connections or None,
+    )
     return 0
 
 
@@ -122,10 +135,25 @@ def _keys(args, settings: Settings) -> int:
             state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
             print(f"{key.id}  tl_{key.prefix}_…  {key.name}  {','.join(sorted(key.scopes))}  {state}")
     elif args.keys_command == "revoke":
-        if not ring.revoke(args.key):
+        from app.webhooks.subscriptions import UnusableOwner
+
+        try:
+            revocation = ring.revoke(args.key, hand_over_to=args.hand_over_to)
+        except UnusableOwner as error:
+            print(f"timeline: {error}; nothing was revoked", file=sys.stderr)
+            return 1
+        if revocation is None:
             print(f"timeline: no active key {args.key!r}", file=sys.stderr)
             return 1
         print(f"revoked {args.key}")
+        if revocation.paused:
+            print(f"paused its {len(revocation.paused)} webhook subscription(s): {', '.join(revocation.paused)}")
+            heir = revocation.handed_over_to
+            if heir is not None:
+                print(f"they now belong to {heir.name} ({heir.id}), which resumes them with PATCH "
+                      "/v1/subscriptions/{id} {\"paused\": false}")
+            else:
+                print("an admin can hand them to another key: POST /v1/subscriptions/{id}/owner {\"key_id\": ...}")
     return 0
 
 

@@ -25,6 +25,14 @@ def _csv(name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())
 
 
+def _positive(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    value = float(raw) if raw else default
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -55,6 +63,16 @@ class Settings:
     webhook_per_subscription: int = 8
     # The CloudEvents `source` prefix: the service's public base URL (empty: a relative source).
     webhook_source: str = ""
+    # Slow clients (`timeline serve`): a request's line and headers must arrive within
+    # header_timeout_seconds of the connection being ready for them (made, or done with its last
+    # response), and its body within body_timeout_seconds of its headers; idle keep-alive
+    # connections close after keep_alive_seconds. Request line plus headers are limited to
+    # max_header_bytes; max_connections (0: no limit) open at once before new requests get a 503.
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    keep_alive_seconds: int = 5
+    max_header_bytes: int = 16 * 1024
+    max_connections: int = 0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -79,4 +97,9 @@ class Settings:
             webhook_concurrency=int(os.environ.get("TIMELINE_WEBHOOK_CONCURRENCY", "256")),
             webhook_per_subscription=int(os.environ.get("TIMELINE_WEBHOOK_PER_SUBSCRIPTION", "8")),
             webhook_source=os.environ.get("TIMELINE_WEBHOOK_SOURCE", ""),
+            header_timeout_seconds=_positive("TIMELINE_HEADER_TIMEOUT", 10.0),
+            body_timeout_seconds=_positive("TIMELINE_BODY_TIMEOUT", 30.0),
+            keep_alive_seconds=int(os.environ.get("TIMELINE_KEEP_ALIVE", "5")),
+            max_header_bytes=int(os.environ.get("TIMELINE_MAX_HEADER_BYTES", str(16 * 1024))),
+            max_connections=int(os.environ.get("TIMELINE_MAX_CONNECTIONS", "0")),
         )

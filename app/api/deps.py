@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from app.api.problems import Problem
+from app.api.problems import Problem, field_path
 from app.config import Settings
 from app.store import EventStore
 from app.store.keys import ApiKey, KeyRing
+from events.admissible import text_problems
 
 
 def get_settings(request: Request) -> Settings:
@@ -48,9 +49,11 @@ CallerDep = Annotated[ApiKey | None, Depends(caller)]
 
 def needs(scope: str):
     def check(key: CallerDep, settings: SettingsDep) -> ApiKey | None:
+        if scope == "read" and settings.public_read and (key is None or not key.allows("read")):
+            # A public read needs no key, so a key without 'read' (write-only, webhooks-only) is
+            # not refused what anyone may do: the request is served as a keyless one.
+            return None
         if key is None:
-            if scope == "read" and settings.public_read:
-                return None
             raise Problem(401, "missing-credentials", f"this request needs an API key with the '{scope}' scope")
         if not key.allows(scope):
             raise Problem(403, "missing-scope", f"this API key lacks the '{scope}' scope")
@@ -62,16 +65,26 @@ def needs(scope: str):
 Reader = Annotated[ApiKey | None, Depends(needs("read"))]
 Writer = Annotated[ApiKey, Depends(needs("write"))]
 WebhookManager = Annotated[ApiKey, Depends(needs("webhooks"))]
+Admin = Annotated[ApiKey, Depends(needs("admin"))]
 
 
 async def json_body(request: Request) -> None:
-    """Writes take JSON only: anything else is a 415 rather than a confusing validation error."""
+    """Writes take JSON only (anything else is a 415 rather than a confusing validation error), and
+    no text in it that the store could not hold (events.admissible), whichever field it is in."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise Problem(
             415, "unsupported-media-type",
             f"send the body as application/json, not {media_type or 'no content type'}",
         )
+    try:
+        body = await request.json()
+    except ValueError:
+        return  # malformed JSON is answered by the body's own validation, as a 400
+    errors = [{"field": field_path(where), "message": message} for where, message in text_problems(body)]
+    if errors:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise Problem(422, "unstorable-text", detail, errors=errors)
 
 
 JsonBody = Depends(json_body)

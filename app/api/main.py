@@ -11,7 +11,9 @@ from sqlalchemy.engine import Engine
 
 from app import commands
 from app.api import problems
-from app.api.limits import BodySizeLimit
+from app.api.limits import BodySizeLimit, BodyTimeout
+from app.api.request_text import RefuseUnstorableText
+from app.api.responses import JSONResponse
 from app.api.routes import incidents, log, stream, timeline, widget
 from app.config import Settings
 from app.db import create_engine
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version="1",
         description="An append-only record of dated assertions about news incidents, and their timelines.",
         lifespan=lifespan,
+        default_response_class=JSONResponse,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -83,6 +86,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return {"status": "ok", "head_position": app.state.store.head_position()}
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)  # outside: times BodySizeLimit's reads
+    app.add_middleware(RefuseUnstorableText)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

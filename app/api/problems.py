@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Mount
 
+from app.api.responses import JSONResponse
 from events.catalog import InvalidEvent
 
 log = logging.getLogger("timeline.api")
@@ -22,6 +23,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    408: "Request timeout",
     409: "Conflict",
     412: "Precondition failed",
     413: "Request body too large",
@@ -70,6 +72,34 @@ def field_path(location) -> str:
     return path or "body"
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(routes: list[BaseRoute], scope) -> list[str]:
+    """The methods some route takes at this request's path: what a 405's Allow header must list.
+
+    Starlette's own Allow names the methods of the first route whose path matched, though FastAPI
+    keeps a route per method. Asking every route whether it would take the path with each method
+    uses the router's own matching, so HEAD is listed exactly where it is routed. Mounts take every
+    method (the mounted app answers its own 405s), so they are left out.
+    """
+    probe = {
+        "type": "http",
+        "path": scope["path"],
+        "root_path": scope.get("app_root_path", scope.get("root_path", "")),
+        "headers": scope.get("headers", []),
+        "query_string": scope.get("query_string", b""),
+    }
+    return [
+        method
+        for method in METHODS
+        if any(
+            not isinstance(route, Mount) and route.matches({**probe, "method": method})[0] is Match.FULL
+            for route in routes
+        )
+    ]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
@@ -99,8 +129,11 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"there is nothing at {request.url.path}"
+        headers = exc.headers
+        if exc.status_code == 405 and (allowed := allowed_methods(app.router.routes, request.scope)):
+            headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
         return problem_response(
-            exc.status_code, f"http-{exc.status_code}", detail, instance=request.url.path, headers=exc.headers
+            exc.status_code, f"http-{exc.status_code}", detail, instance=request.url.path, headers=headers
         )
 
     @app.exception_handler(Exception)

@@ -15,6 +15,12 @@
  *   live           follow new events as they are appended (default true) [data-live="false"]
  *   showRetracted  show retracted entries, struck through (default true) [data-show-retracted="false"]
  *   locale         for dates (default: the browser's) [data-locale]
+ *   needsKey       the API's reads are private (TIMELINE_PUBLIC_READ=false): ask for an API key
+ *                  first [data-needs-key="true"]; the widget page sets it itself
+ *
+ * With needsKey the key is typed into a field labelled "API key", kept in sessionStorage (this
+ * tab, until it closes; never in a URL or a cookie) and sent as "Authorization: Bearer" on every
+ * request. EventSource cannot send that header, so live updates are then read with fetch().
  *
  * The element receives a "timelinewidget:render" event after every render, with
  * detail {version, asOfVersion, headVersion, shown}.
@@ -117,6 +123,8 @@
       this.locale = options.locale || undefined;
       this.asOfVersion = Number.isInteger(options.asOfVersion) ? options.asOfVersion : null;
       this.selectedKinds = options.kinds && options.kinds.length ? new Set(options.kinds) : null;
+      this.needsKey = options.needsKey === true;
+      this.key = this.needsKey ? storedKey(this.api) : null;
       this.uid = "tlw" + ++instances;
       this.data = null;
       this.versions = new Map(); // version -> {version, type, recorded_at, reported_at, data}
@@ -133,8 +141,67 @@
       this.moments = new Intl.DateTimeFormat(this.locale, {
         day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
       });
+      if (this.needsKey && !this.key) { this.askForKey(); return; }
       this.build();
       this.start();
+    }
+
+    // -- the API key, when reads are private --
+
+    askForKey(message) {
+      const id = `${this.uid}-key`;
+      const input = h("input", {
+        type: "password", id, name: "api-key", class: "tlw-key-input", autocomplete: "off", spellcheck: false,
+        "aria-describedby": message ? `${id}-error` : null,
+      });
+      const form = h("form", {
+        class: "tlw-key", onsubmit: (event) => { event.preventDefault(); this.useKey(input.value); },
+      },
+        h("p", { class: "tlw-key-intro" }, "This timeline is not public: enter an API key with the read scope to see it."),
+        h("label", { for: id, class: "tlw-control-label" }, "API key"),
+        h("div", { class: "tlw-asof-row" }, input, h("button", { type: "submit" }, "Show timeline")),
+        message ? h("p", { class: "tlw-error", role: "alert", id: `${id}-error` }, message) : null,
+        h("p", { class: "tlw-status" }, "The key stays in this browser tab until it is closed."));
+      this.el.classList.add("tlw");
+      this.el.replaceChildren(h("section", { class: "tlw-root" }, form));
+      this.el.setAttribute("data-state", "key-needed");
+      if (message) input.focus({ preventScroll: true });
+    }
+
+    useKey(text) {
+      const key = String(text || "").trim();
+      if (!key) { this.askForKey("Enter the API key first."); return; }
+      this.key = key;
+      storeKey(this.api, key);
+      this.build();
+      this.start();
+    }
+
+    refuseKey(error) {
+      // The key was refused (mistyped, revoked, or without the read scope): forget it, stop
+      // what runs under it, and ask again from a clean state.
+      if (this.source) { this.source.close(); this.source = null; }
+      this.stopReplay();
+      clearTimeout(this.slideTimer);
+      this.slideTimer = null;
+      for (const timer of this.timers) clearTimeout(timer);
+      this.timers.clear();
+      this.connected = false;
+      this.key = null;
+      storeKey(this.api, null);
+      this.data = null;
+      this.versions = new Map();
+      this.headVersion = 0;
+      this.lastStreamVersion = 0;
+      this.knownIds = null;
+      this.freshIds.clear();
+      this.kindsSignature = null;
+      this.request += 1; // a reply still on its way is for the old key: ignore it
+      this.askForKey(`That key was not accepted: ${error.message}`);
+    }
+
+    headers(extra) {
+      return this.key ? { ...extra, Authorization: `Bearer ${this.key}` } : extra;
     }
 
     // -- skeleton, built once --
@@ -214,12 +281,8 @@
     }
 
     async getJson(url) {
-      const response = await fetch(url, { headers: { Accept: "application/json" } });
-      if (!response.ok) {
-        let detail = response.statusText;
-        try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
-        throw new Error(`HTTP ${response.status}: ${detail}`);
-      }
+      const response = await fetch(url, { headers: this.headers({ Accept: "application/json" }) });
+      if (!response.ok) throw await httpError(response);
       return response.json();
     }
 
@@ -237,6 +300,7 @@
 
     fail(error) {
       if (this.destroyed) return;
+      if (this.key && (error.status === 401 || error.status === 403)) { this.refuseKey(error); return; }
       this.errorEl.textContent = `Could not load the timeline: ${error.message}`;
       this.errorEl.hidden = false;
       this.el.setAttribute("data-state", "error");
@@ -799,6 +863,7 @@
     // -- live updates --
 
     connect(after) {
+      if (this.key) { this.connectWithKey(after); return; }
       if (this.destroyed || typeof EventSource === "undefined") return;
       // after_version covers the gap between the timeline we fetched and the moment the stream
       // opens; once it is open, the browser reconnects by itself with Last-Event-ID, which the
@@ -824,6 +889,37 @@
           this.timers.add(timer);
           this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
         }
+        this.updateLiveStatus();
+      });
+    }
+
+    // The same stream read with fetch(), which can send the key. It is parsed here (readEvents)
+    // and reconnected by hand, from the last version seen, backing off as above.
+    connectWithKey(after) {
+      if (this.destroyed) return;
+      const controller = new AbortController();
+      const source = { close: () => controller.abort() };
+      this.source = source;
+      const follow = async () => {
+        const response = await fetch(this.url("/stream", { after_version: String(after) }), {
+          headers: this.headers({ Accept: "text/event-stream" }), cache: "no-store", signal: controller.signal,
+        });
+        if (!response.ok || !response.body) throw await httpError(response);
+        this.reconnectDelay = 1000;
+        this.connected = true;
+        this.updateLiveStatus();
+        await readEvents(response.body, (message) => {
+          if (message.event === "ready") this.lastStreamVersion = Math.max(this.lastStreamVersion, Number(message.id) || 0);
+          else if (message.event === "appended") this.onAppended(JSON.parse(message.data));
+        });
+      };
+      follow().then(() => null, (error) => error).then((error) => {
+        if (controller.signal.aborted || this.destroyed || this.source !== source) return;
+        this.connected = false;
+        if (error && (error.status === 401 || error.status === 403)) { this.refuseKey(error); return; }
+        const timer = setTimeout(() => { this.timers.delete(timer); this.connectWithKey(this.lastStreamVersion); }, this.reconnectDelay);
+        this.timers.add(timer);
+        this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
         this.updateLiveStatus();
       });
     }
@@ -863,6 +959,64 @@
     }
   }
 
+  async function httpError(response) {
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
+    const error = new Error(`HTTP ${response.status}: ${detail}`);
+    error.status = response.status;
+    return error;
+  }
+
+  // A text/event-stream body, message by message: the fields the server sends (event, data,
+  // id; retry is left to our own backoff) and comments (keep-alives), with any line ending.
+  async function readEvents(body, onMessage) {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let message = { event: "", data: [], id: "" };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      // A chunk may end between the \r and \n of one line break: keep a trailing \r for later.
+      const cut = buffer.endsWith("\r") ? buffer.length - 1 : buffer.length;
+      const lines = buffer.slice(0, cut).split(/\r\n|\r|\n/);
+      buffer = lines.pop() + buffer.slice(cut);
+      for (const line of lines) {
+        if (line === "") {
+          if (message.data.length) onMessage({ event: message.event || "message", data: message.data.join("\n"), id: message.id });
+          message = { event: "", data: [], id: message.id };
+          continue;
+        }
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon === -1 ? line : line.slice(0, colon);
+        let text = colon === -1 ? "" : line.slice(colon + 1);
+        if (text.startsWith(" ")) text = text.slice(1);
+        if (field === "event") message.event = text;
+        else if (field === "data") message.data.push(text);
+        else if (field === "id") message.id = text;
+      }
+    }
+  }
+
+  // sessionStorage: this tab only, gone when it closes, never sent to any server by itself. A
+  // browser that refuses storage (a third-party frame, say) keeps the key in memory instead.
+  function storageName(api) {
+    return `timeline-widget-key ${api || global.location.origin}`;
+  }
+
+  function storedKey(api) {
+    try { return global.sessionStorage.getItem(storageName(api)); } catch (_) { return null; }
+  }
+
+  function storeKey(api, key) {
+    try {
+      if (key) global.sessionStorage.setItem(storageName(api), key);
+      else global.sessionStorage.removeItem(storageName(api));
+    } catch (_) { /* storage refused: the key lives in this page only */ }
+  }
+
   function defaultApi() {
     if (SCRIPT && SCRIPT.src) return new URL(SCRIPT.src, document.baseURI).origin;
     return "";
@@ -878,6 +1032,7 @@
       live: d.live !== "false",
       showRetracted: d.showRetracted !== "false",
       locale: d.locale,
+      needsKey: d.needsKey === "true",
     };
   }
 

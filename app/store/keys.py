@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from app.db import utcnow
+from app.db import utcnow, writer
 from app.store.tables import api_keys
 
 SCOPES = ("read", "write", "webhooks", "admin")
@@ -28,6 +28,13 @@ class ApiKey:
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    revoked: tuple[ApiKey, ...]
+    paused: tuple[str, ...]  # the ids of the subscriptions they owned, now paused
+    handed_over_to: ApiKey | None
 
 
 def parse_scopes(text: str) -> frozenset[str]:
@@ -76,17 +83,65 @@ class KeyRing:
         with self.engine.connect() as conn:
             return [_to_key(row) for row in conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at))]
 
-    def revoke(self, key_id_or_prefix: str) -> bool:
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                sa.update(api_keys)
+    def revoke(self, key_id_or_prefix: str, *, hand_over_to: str | None = None) -> Revocation | None:
+        """Revoke a key (by id or prefix) and pause its webhook subscriptions, in one transaction.
+
+        A revoked key's subscriptions stop delivering at once; their events keep accumulating
+        (the checkpoint stays put), so nothing is skipped if a new owner resumes them. With
+        `hand_over_to` (another key's id or prefix) they change owner in the same transaction and
+        stay paused until that owner resumes them. None if no active key matches.
+        """
+        # Imported here: the webhooks package builds on this one (it imports this module), and
+        # revocation is the one place the store must reach the subscriptions a key owns.
+        from app.webhooks import subscriptions as webhooks
+
+        now = utcnow()
+        with writer(self.engine.connect()) as conn, conn.begin():
+            # Lock order: keys (the revoked ones, then the new owner's), then subscriptions in id
+            # order, as Subscriptions.hand_over takes them and the dispatcher takes subscriptions.
+            # A resume under way on one of them is waited for, and then paused again.
+            query = (
+                sa.select(api_keys)
                 .where(
                     sa.or_(api_keys.c.id == key_id_or_prefix, api_keys.c.prefix == key_id_or_prefix),
                     api_keys.c.revoked_at.is_(None),
                 )
-                .values(revoked_at=utcnow())
+                .order_by(api_keys.c.id)
             )
-        return result.rowcount > 0
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            revoked = tuple(_to_key(row) for row in conn.execute(query))
+            if not revoked:
+                return None
+            heir = None
+            if hand_over_to is not None:
+                heir = webhooks.new_owner(conn, hand_over_to, by_prefix=True, refused={key.id for key in revoked})
+            conn.execute(
+                sa.update(api_keys).where(api_keys.c.id.in_([key.id for key in revoked])).values(revoked_at=now)
+            )
+            paused = webhooks.pause_owned_by(conn, revoked, now)
+            if heir is not None:
+                webhooks.give_to(conn, paused, heir, now)
+        return Revocation(revoked, tuple(paused), heir)
+
+
+def find_key(
+    conn: Connection, key_id_or_prefix: str, *, by_prefix: bool = True, share_lock: bool = False
+) -> ApiKey | None:
+    """One key, revoked or not, by id (or prefix); on PostgreSQL share-locked until commit if asked.
+
+    The share lock holds off a concurrent revocation of the key until the caller commits (and
+    waits for one under way), so what the caller decides on the key's state stays true.
+    """
+    match = api_keys.c.id == key_id_or_prefix
+    if by_prefix:
+        match = sa.or_(match, api_keys.c.prefix == key_id_or_prefix)
+    # An id match wins over a prefix that happens to equal it.
+    query = sa.select(api_keys).where(match).order_by((api_keys.c.id != key_id_or_prefix), api_keys.c.id).limit(1)
+    if share_lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    row = conn.execute(query).first()
+    return None if row is None else _to_key(row)
 
 
 def _to_key(row) -> ApiKey:

@@ -1,7 +1,9 @@
 """Webhook subscriptions: create, list, get, update, delete, rotate the secret, replay, the log.
 
 Every method takes the owner (an API key id) and only ever touches that owner's rows: another
-key's subscription is reported as not found, so ids do not leak across keys.
+key's subscription is reported as not found, so ids do not leak across keys. Only an admin hands
+a subscription to another key (`hand_over`); revoking a key pauses what it owns (`pause_owned_by`,
+called by KeyRing.revoke in the revoking transaction).
 
 Secrets. The dispatcher needs each secret itself to compute the HMAC, so a one-way hash (as for
 API keys) cannot work. Secrets are stored as issued in `webhook_secrets.secret`, a column that
@@ -15,7 +17,7 @@ contained change to `_store_secret` / `signing_secrets` should that be wanted.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from app.db import utcnow, writer
-from app.store.tables import events, log_head
+from app.store.keys import ApiKey, find_key
+from app.store.tables import api_keys, events, log_head
 from app.webhooks.signing import new_secret
 from app.webhooks.tables import (
     webhook_attempts,
@@ -34,6 +37,7 @@ from app.webhooks.tables import (
 )
 
 subs = webhook_subscriptions
+MAX_REASON = 1000  # the disabled_reason column
 
 
 class SubscriptionNotFound(LookupError):
@@ -42,9 +46,23 @@ class SubscriptionNotFound(LookupError):
         super().__init__(f"there is no subscription {subscription_id!r}")
 
 
+class OwnerRevoked(RuntimeError):
+    def __init__(self, subscription_id: str):
+        self.subscription_id = subscription_id
+        super().__init__(
+            f"subscription {subscription_id!r} belongs to a revoked API key, so it stays paused; an admin can "
+            f"hand it to another key (POST /v1/subscriptions/{subscription_id}/owner), which can then resume it"
+        )
+
+
+class UnusableOwner(ValueError):
+    """The key a subscription is to be handed to cannot own it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     id: str
+    owner_key_id: str
     url: str
     description: str | None
     incidents: list[str] | None
@@ -126,6 +144,87 @@ def reactivate_deliveries(conn: Connection, subscription_id: str, now: datetime)
         .where(webhook_deliveries.c.subscription_id == subscription_id)
         .values(failures=0, first_failed_at=None, next_attempt_at=now)
     )
+
+
+def new_owner(
+    conn: Connection, key_id: str, *, by_prefix: bool = False, refused: Collection[str] = ()
+) -> ApiKey:
+    """The key a subscription is handed to, share-locked until commit (see find_key); refused unless it can own one.
+
+    Lock order: this key before any subscription row, as in KeyRing.revoke. The lock means a
+    revocation of this key either commits first (and the key is refused here) or waits for this
+    transaction (and then finds the subscription among the key's and pauses it): a subscription
+    is never left running under a revoked key.
+    """
+    key = find_key(conn, key_id, by_prefix=by_prefix, share_lock=True)
+    if key is None:
+        raise UnusableOwner(f"there is no API key {key_id!r}")
+    if key.id in refused:
+        raise UnusableOwner(f"the API key {key_id!r} is the one being revoked: hand its subscriptions to another key")
+    if key.revoked_at is not None:
+        raise UnusableOwner(f"the API key {key_id!r} has been revoked: hand the subscription to an active key")
+    if not key.allows("webhooks"):
+        raise UnusableOwner(
+            f"the API key {key_id!r} lacks the 'webhooks' scope, so it could not see or resume the subscription"
+        )
+    return key
+
+
+def pause_owned_by(conn: Connection, revoked: Sequence[ApiKey], now: datetime) -> list[str]:
+    """Pause every subscription of keys being revoked, in the revoking transaction; returns their ids.
+
+    The dispatcher fans out and leases only active subscriptions, so from the commit on nothing
+    more is queued or sent for them (an attempt already in flight finishes). Their checkpoint
+    stays where it is and queued deliveries stay queued, so events keep accumulating: a new
+    owner who resumes one gets everything since, in order. The reason says what happened; a
+    subscription that was disabled keeps its earlier reason after it.
+    """
+    owners = {key.id: key for key in revoked}
+    # Subscriptions in id order, as the dispatcher locks them: no deadlock cycle with it.
+    query = (
+        sa.select(subs.c.id, subs.c.owner_key_id, subs.c.status, subs.c.disabled_reason)
+        .where(subs.c.owner_key_id.in_(list(owners)))
+        .order_by(subs.c.id)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    rows = conn.execute(query).all()
+    for row in rows:
+        key = owners[row.owner_key_id]
+        reason = f"the API key that owns it ({key.name}, id {key.id}) was revoked on {_moment(now)}"
+        if row.status == "disabled" and row.disabled_reason:
+            reason += f"; it had been disabled: {row.disabled_reason}"
+        conn.execute(
+            sa.update(subs)
+            .where(subs.c.id == row.id)
+            .values(status="paused", disabled_reason=reason[:MAX_REASON], disabled_at=now, updated_at=now)
+        )
+    return [row.id for row in rows]
+
+
+def give_to(conn: Connection, subscription_ids: Sequence[str], heir: ApiKey, now: datetime) -> None:
+    """Make `heir` the owner of these (already locked) subscriptions; a paused one stays paused for it to resume."""
+    if not subscription_ids:
+        return
+    rows = conn.execute(
+        sa.select(subs.c.id, subs.c.owner_key_id, subs.c.status, subs.c.disabled_reason)
+        .where(subs.c.id.in_(list(subscription_ids)))
+        .order_by(subs.c.id)
+    ).all()
+    for row in rows:
+        if row.owner_key_id == heir.id:
+            continue
+        values: dict[str, Any] = {"owner_key_id": heir.id, "updated_at": now}
+        if row.status != "active":
+            handed = f"handed over to the API key {heir.name} (id {heir.id}) on {_moment(now)}, which can resume it"
+            reason = f"{row.disabled_reason}; {handed}" if row.disabled_reason else handed
+            values["disabled_reason"] = reason[:MAX_REASON]
+        conn.execute(sa.update(subs).where(subs.c.id == row.id).values(**values))
+
+
+def _owner_revoked(conn: Connection, owner: str) -> bool:
+    revoked_at = conn.execute(sa.select(api_keys.c.revoked_at).where(api_keys.c.id == owner)).scalar()
+    return revoked_at is not None
 
 
 class Subscriptions:
@@ -238,9 +337,28 @@ class Subscriptions:
                     if row.status != "paused":
                         values.update(status="paused")
                 elif row.status != "active":
+                    # Read after the row lock: a revocation of the owner that committed first
+                    # is seen here; one that commits later waits for this row and pauses it.
+                    if _owner_revoked(conn, row.owner_key_id):
+                        raise OwnerRevoked(subscription_id)
                     values.update(status="active", disabled_reason=None, disabled_at=None)
                     reactivate_deliveries(conn, subscription_id, now)
             conn.execute(sa.update(subs).where(subs.c.id == subscription_id).values(**values))
+            return self._view(conn, subscription_id, now)
+
+    def hand_over(self, subscription_id: str, key_id: str) -> Subscription:
+        """Give a subscription, whoever owns it, to another key (an admin's act); paused, it stays paused.
+
+        The new owner resumes it with `update(..., {"paused": False})` and gets every event held
+        since it was paused, in order. Raises UnusableOwner for a key that is unknown, revoked or
+        without the 'webhooks' scope.
+        """
+        now = utcnow()
+        with self._writer() as conn, conn.begin():
+            heir = new_owner(conn, key_id)  # the key before the subscription: the lock order
+            if lock_subscription(conn, subscription_id) is None:
+                raise SubscriptionNotFound(subscription_id)
+            give_to(conn, [subscription_id], heir, now)
             return self._view(conn, subscription_id, now)
 
     def delete(self, owner: str, subscription_id: str) -> None:
@@ -410,6 +528,7 @@ class Subscriptions:
             views.append(
                 Subscription(
                     id=row.id,
+                    owner_key_id=row.owner_key_id,
                     url=row.url,
                     description=row.description,
                     incidents=row.incidents,
@@ -426,6 +545,10 @@ class Subscriptions:
                 )
             )
         return views
+
+
+def _moment(value: datetime) -> str:
+    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _listed(values: Sequence[str] | None) -> list[str] | None:

@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, Field, StringConstraints
 
-from app.api.deps import JsonBody, WebhookManager
+from app.api.deps import Admin, JsonBody, WebhookManager
+from app.api.responses import JSONResponse
 from app.api.problems import Problem
 from app.api.schemas import IncidentId, Strict
 from app.webhooks.safety import BlockedDestination, DestinationPolicy
-from app.webhooks.subscriptions import Attempt, Subscription, SubscriptionNotFound, Subscriptions
+from app.webhooks.subscriptions import (
+    Attempt,
+    OwnerRevoked,
+    Subscription,
+    SubscriptionNotFound,
+    Subscriptions,
+    UnusableOwner,
+)
+from events.admissible import MAX_BIGINT
 from events.catalog import CATALOG, to_json_time
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["webhooks"])
@@ -37,7 +45,7 @@ class SubscriptionIn(Strict):
     incidents: list[IncidentId] | None = Field(default=None, min_length=1, max_length=MAX_FILTER)
     types: EventTypes | None = Field(default=None, min_length=1, max_length=MAX_FILTER)
     description: Description | None = None
-    from_position: int | None = Field(default=None, ge=1)
+    from_position: int | None = Field(default=None, ge=1, le=MAX_BIGINT)
 
 
 class SubscriptionPatch(Strict):
@@ -52,8 +60,12 @@ class RotateIn(Strict):
     grace_seconds: float | None = Field(default=None, ge=0, le=30 * 24 * 3600)
 
 
+class OwnerIn(Strict):
+    key_id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+
+
 class ReplayIn(Strict):
-    from_position: int = Field(ge=1)
+    from_position: int = Field(ge=1, le=MAX_BIGINT)
 
 
 def get_subscriptions(request: Request) -> Subscriptions:
@@ -87,6 +99,7 @@ def _time(value):
 def _out(subscription: Subscription) -> dict:
     return {
         "id": subscription.id,
+        "owner_key_id": subscription.owner_key_id,
         "url": subscription.url,
         "description": subscription.description,
         "incidents": subscription.incidents,
@@ -168,8 +181,23 @@ def update_subscription(
         subscription = repo.update(key.id, subscription_id, changes)
     except SubscriptionNotFound as error:
         raise _not_found(error) from None
+    except OwnerRevoked as error:
+        raise Problem(409, "owner-revoked", str(error)) from None
     _poke(request)
     return _out(subscription)
+
+
+@router.post("/{subscription_id}/owner", dependencies=[JsonBody])
+def hand_over(subscription_id: str, body: OwnerIn, _: Admin, repo: SubscriptionsDep):
+    """Give a subscription to another API key (admin only); a paused one stays paused until that key resumes it."""
+    try:
+        return _out(repo.hand_over(subscription_id, body.key_id))
+    except SubscriptionNotFound as error:
+        raise _not_found(error) from None
+    except UnusableOwner as error:
+        raise Problem(
+            422, "unusable-owner", str(error), errors=[{"field": "key_id", "message": str(error)}]
+        ) from None
 
 
 @router.delete("/{subscription_id}", status_code=204)
@@ -202,7 +230,7 @@ def list_deliveries(
     key: WebhookManager,
     repo: SubscriptionsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="an attempt id: older attempts only")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_BIGINT, description="an attempt id: older attempts only")] = None,
     event_id: Annotated[str | None, Query(max_length=36)] = None,
 ):
     """Every delivery attempt, newest first: status code or error, latency, and the next retry."""

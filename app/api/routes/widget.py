@@ -11,9 +11,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.api.deps import StoreDep
+from app.api.deps import SettingsDep, StoreDep
 from app.projections.incident import fold_incident
 from app.store import EventStore
+from events.admissible import MAX_INT
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 INCIDENT_EVENTS = ("IncidentOpened", "IncidentRevised", "IncidentsLinked")
@@ -23,6 +24,9 @@ router = APIRouter(tags=["widget"])
 
 def static_files() -> StaticFiles:
     """The widget's script and stylesheet, served under /static (no build step)."""
+    # Served to anyone, also with TIMELINE_PUBLIC_READ=false: they are the same code for every
+    # incident and hold no data (the data comes from the API, which checks the key). A key could
+    # not be asked for anyway: <script src> and <link href> cannot send an Authorization header.
     return StaticFiles(directory=STATIC_DIR)
 
 
@@ -74,15 +78,23 @@ async def widget_page(
     incident_id: str,
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     kind: Annotated[list[str] | None, Query(description="show only these kinds at first")] = None,
-    as_of_version: Annotated[int | None, Query(ge=0, description="open at this version")] = None,
+    as_of_version: Annotated[int | None, Query(ge=0, le=MAX_INT, description="open at this version")] = None,
     live: Annotated[bool, Query(description="follow new events as they are appended")] = True,
 ):
     """A page showing one incident's timeline, made to be embedded in an iframe."""
-    title = await anyio.to_thread.run_sync(_title, store, incident_id)
-    if title is None:
-        return HTMLResponse(NOT_FOUND.format(incident=html.escape(incident_id)), status_code=404)
     options = ""
+    if settings.public_read:
+        title = await anyio.to_thread.run_sync(_title, store, incident_id)
+        if title is None:
+            return HTMLResponse(NOT_FOUND.format(incident=html.escape(incident_id)), status_code=404)
+    else:
+        # Private reads: a page load carries no key (a browser navigation cannot send one), so
+        # the page tells nothing, not even whether the incident exists: the same page for every
+        # id, whose script asks for a key and lets the API decide.
+        title = "API key needed"
+        options += ' data-needs-key="true"'
     kinds = [k.strip() for value in kind or [] for k in value.split(",") if k.strip()]
     if kinds:
         options += f' data-kinds="{html.escape(",".join(kinds))}"'
