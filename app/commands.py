@@ -10,7 +10,8 @@ from typing import Any
 from app.db import utcnow
 from app.store import AppendResult, EventStore, NewEvent, VersionConflict
 from events import catalog
-from events.admissible import text_problems, time_problem
+from events.admissible import text_problems
+from events.published import Published, parse_published
 from events.catalog import InvalidEvent, Problem
 
 # A publication time a little ahead of our clock is tolerated (clock skew between newsrooms
@@ -34,7 +35,7 @@ class IncidentExists(Exception):
 class EventCommand:
     type: str
     data: Mapping[str, Any]
-    reported_at: datetime | None = None
+    reported_at: Published | datetime | str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -44,7 +45,7 @@ def open_incident(
     data: Mapping[str, Any],
     *,
     actor: str,
-    reported_at: datetime | None = None,
+    reported_at: Published | datetime | str | None = None,
     idempotency_key: str | None = None,
     idempotency_scope: str = "",
 ) -> AppendResult:
@@ -53,10 +54,8 @@ def open_incident(
         validated = catalog.validate("IncidentOpened", data)
     except InvalidEvent as error:
         raise _located(error, (), strip_data=True) from None
-    _check_reported_at(reported_at, ("reported_at",))
-    event = NewEvent(
-        "IncidentOpened", validated, catalog.current_version("IncidentOpened"), reported_at, {"actor": actor}
-    )
+    published = _reported(reported_at, ("reported_at",))
+    event = _new_event("IncidentOpened", validated, published, {"actor": actor})
     try:
         return store.append(
             incident_id, [event], expected_version=0,
@@ -104,12 +103,19 @@ def _validated(index: int, command: EventCommand, actor: str) -> NewEvent:
         data = catalog.validate(command.type, command.data)
     except InvalidEvent as error:
         raise _located(error, where) from None
-    _check_reported_at(command.reported_at, (*where, "reported_at"))
+    published = _reported(command.reported_at, (*where, "reported_at"))
     metadata = {"actor": actor, **{k: v for k, v in command.metadata.items() if v is not None}}
     unstorable = [Problem((*where, "metadata", *at), message) for at, message in text_problems(metadata)]
     if unstorable:
         raise InvalidEvent(unstorable)
-    return NewEvent(command.type, data, catalog.current_version(command.type), command.reported_at, metadata)
+    return _new_event(command.type, data, published, metadata)
+
+
+def _new_event(type_name: str, data: dict[str, Any], published: Published | None, metadata: dict[str, Any]) -> NewEvent:
+    return NewEvent(
+        type_name, data, catalog.current_version(type_name), published.moment if published else None, metadata,
+        reported_day=published.day if published else None,
+    )
 
 
 def _check_references(store: EventStore, incident_id: str, new_events: list[NewEvent]) -> None:
@@ -145,14 +151,19 @@ def _check_references(store: EventStore, incident_id: str, new_events: list[NewE
         raise InvalidEvent(problems)
 
 
-def _check_reported_at(reported_at: datetime | None, location: tuple) -> None:
+def _reported(reported_at: Published | datetime | str | None, location: tuple) -> Published | None:
+    """The publication time, as a day or a time (events.published), checked: storable, and not in
+    the future (a day may be today: it counts from its end, but it began before now)."""
     if reported_at is None:
-        return
-    problem = time_problem(reported_at)
-    if problem:
-        raise InvalidEvent([Problem(location, f"reported_at {problem}")])
-    if reported_at > utcnow() + REPORTED_AT_SKEW:
+        return None
+    try:
+        published = reported_at if isinstance(reported_at, Published) else parse_published(reported_at)
+    except ValueError as error:
+        raise InvalidEvent([Problem(location, f"reported_at: {error}")]) from None
+    began = published.moment if published.day is None else published.moment - timedelta(days=1)
+    if began > utcnow() + REPORTED_AT_SKEW:
         raise InvalidEvent([Problem(location, "reported_at lies in the future; it is when the information became public")])
+    return published
 
 
 def _located(error: InvalidEvent, where: tuple, *, strip_data: bool = False) -> InvalidEvent:

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 
 from app.store import EventStore, NewEvent
 from events import catalog
-from events.admissible import text_problems, time_problem
+from events.admissible import text_problems
+from events.published import parse_published
 from events.catalog import INCIDENT_ID_PATTERN, InvalidEvent
 from events.upcasting import upcast
 
@@ -79,7 +80,7 @@ def _to_line(number: int, record: Any, raw: bytes) -> ImportLine:
     event_id = record.get("event_id") or str(uuid.uuid5(_LINE_NAMESPACE, f"{number}:{raw.decode(errors='replace')}"))
     try:
         event_id = str(uuid.UUID(str(event_id)))
-        reported_at = _time(record.get("reported_at"))
+        published = parse_published(record["reported_at"]) if record.get("reported_at") is not None else None
     except ValueError as error:
         raise ImportError_(f"line {number}: {error}") from None
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
@@ -87,18 +88,9 @@ def _to_line(number: int, record: Any, raw: bytes) -> ImportLine:
         raise ImportError_(f"line {number}: metadata{''.join(f'.{part}' for part in where)} {message}")
     return ImportLine(
         number, incident_id,
-        NewEvent(type_name, stored_data, schema_version, reported_at, {"actor": "import", **metadata}, event_id),
+        NewEvent(type_name, stored_data, schema_version, published and published.moment,
+                 {"actor": "import", **metadata}, event_id, published and published.day),
     )
-
-
-def _time(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    problem = time_problem(moment)
-    if problem:
-        raise ValueError(f"reported_at {value!r} {problem}")
-    return moment
 
 
 def import_batches(

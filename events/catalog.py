@@ -20,6 +20,7 @@ from pydantic import (
 
 from events.admissible import clamped_time, storable_time, text_problems
 from events.dates import InvalidOccurred, parse_occurred
+from events.published import published_text
 
 INCIDENT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 
@@ -57,6 +58,13 @@ Kind = Annotated[str, AfterValidator(_known_kind)]
 Edtf = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_edtf)]
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
 Moment = Annotated[AwareDatetime, AfterValidator(storable_time)]
+# A publication time as the report gives it: a day, or a time (see events.published); kept as text.
+PublishedAt = Annotated[
+    str,
+    AfterValidator(published_text),
+    Field(description="a calendar date (2026-02-02) or an RFC 3339 time (2026-02-02T14:30:00Z)",
+          examples=["2026-02-02", "2026-02-02T14:30:00Z"]),
+]
 
 
 class Data(BaseModel):
@@ -73,7 +81,7 @@ class Location(Data):
 class Source(Data):
     outlet: Name
     url: Url | None = None
-    published_at: Moment | None = None
+    published_at: PublishedAt | None = None
     quote: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)] | None = None
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import Annotated
 
 from events.admissible import MAX_INT
-from events.catalog import INCIDENT_ID_PATTERN, Moment
+from events.catalog import INCIDENT_ID_PATTERN, PublishedAt
 
 IncidentId = Annotated[str, StringConstraints(pattern=INCIDENT_ID_PATTERN)]
 MAX_BATCH = 1000
@@ -26,7 +26,7 @@ class EventMetadataIn(Strict):
 class EventIn(Strict):
     type: str
     data: dict[str, Any]
-    reported_at: Moment | None = None
+    reported_at: PublishedAt | None = None
     metadata: EventMetadataIn | None = None
 
 
@@ -40,4 +40,4 @@ class IncidentIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     id: IncidentId
-    reported_at: Moment | None = None
+    reported_at: PublishedAt | None = None

@@ -19,7 +19,7 @@ def envelope(event: StoredEvent) -> dict[str, Any]:
         "schema_version": event.schema_version,
         "data": event.data,
         "metadata": event.metadata,
-        "reported_at": to_json_time(event.reported_at),
+        "reported_at": event.published.text(),
         "recorded_at": to_json_time(event.recorded_at),
     }
     unshowable = [

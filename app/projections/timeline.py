@@ -14,12 +14,13 @@ from typing import Any, Protocol
 
 from app.projections.incident import apply_incident_event, empty_incident
 from events.admissible import clamped_time
+from events.published import Published, parse_published
 from events.catalog import to_json_time
 from events.dates import InvalidOccurred, Occurred, parse_occurred
 
 # Bump when the state's shape or the meaning of an event changes: stored snapshots made by
 # another projection version are ignored and discarded.
-PROJECTION_VERSION = 1
+PROJECTION_VERSION = 2  # 2: publication days kept as days (first_reported_at, first_reported_moment)
 
 REVISABLE = ("occurred", "headline", "text", "kind", "attributed_to")
 
@@ -101,7 +102,9 @@ def _apply(state: dict[str, Any], event: FoldableEvent, keep_history: bool) -> N
     entry["last_version"] = event.version
     if event.type == "SourceAttached":
         _add_source(entry["sources"], data["source"])
-        entry["first_reported_at"] = min(entry["first_reported_at"], _first_published(event, [data["source"]]))
+        earlier = _first_published(event, [data["source"]])
+        if _moment_key(earlier) < entry["first_reported_moment"]:
+            entry["first_reported_at"], entry["first_reported_moment"] = earlier.text(), _moment_key(earlier)
     elif event.type == "AssertionDisputed":
         other = assertions.get(data["by_assertion_id"])
         if other is None:
@@ -123,7 +126,7 @@ def _apply(state: dict[str, Any], event: FoldableEvent, keep_history: bool) -> N
                 {
                     "version": event.version,
                     "recorded_at": to_json_time(event.recorded_at),
-                    "reported_at": to_json_time(event.reported_at),
+                    "reported_at": _published(event).text(),
                     "reason": data["reason"],
                     "before": before,
                     "after": changes,
@@ -137,12 +140,13 @@ def _apply(state: dict[str, Any], event: FoldableEvent, keep_history: bool) -> N
         entry["retraction"] = {
             "reason": data["reason"],
             "recorded_at": to_json_time(event.recorded_at),
-            "reported_at": to_json_time(event.reported_at),
+            "reported_at": _published(event).text(),
         }
 
 
 def _new_entry(event: FoldableEvent) -> dict[str, Any]:
     data = event.data
+    first = _first_published(event, data["sources"])
     sources: list[dict[str, Any]] = []
     for source in data["sources"]:
         _add_source(sources, source)
@@ -164,7 +168,8 @@ def _new_entry(event: FoldableEvent) -> dict[str, Any]:
         "disputed_by": [],
         "dispute_notes": [],
         "revision_count": 0,
-        "first_reported_at": _first_published(event, data["sources"]),
+        "first_reported_at": first.text(),
+        "first_reported_moment": _moment_key(first),
         "recorded_at": to_json_time(event.recorded_at),
         "position": event.position,
         "recorded_version": event.version,
@@ -172,17 +177,39 @@ def _new_entry(event: FoldableEvent) -> dict[str, Any]:
     }
 
 
-def _first_published(event: FoldableEvent, sources: Iterable[Mapping[str, Any]]) -> str:
-    """The earliest of the event's reported_at and its sources' publication times."""
-    times = [clamped_time(event.reported_at)]
+def _published(event: FoldableEvent) -> Published:
+    return Published(clamped_time(event.reported_at), getattr(event, "reported_day", None))
+
+
+def _first_published(event: FoldableEvent, sources: Iterable[Mapping[str, Any]]) -> Published:
+    """The earliest of the event's publication time and its sources', by the instant from which
+    each certainly was public (a day counts from its end)."""
+    times = [_published(event)]
     for source in sources:
+        if not source.get("published_at"):
+            continue
         try:
-            published = datetime.fromisoformat(str(source["published_at"]).replace("Z", "+00:00"))
-        except (KeyError, ValueError):
-            continue  # none, or a text an older version let in: the event's own time stands
-        if published.tzinfo is not None:
-            times.append(clamped_time(published))
-    return to_json_time(min(times))
+            published = parse_published(str(source["published_at"]))
+        except ValueError:
+            published = _clamped_published(str(source["published_at"]))
+            if published is None:
+                continue  # a text an older version let in that names no time: the event's own stands
+        times.append(published)
+    return min(times, key=lambda published: published.moment)
+
+
+def _clamped_published(text: str) -> Published | None:
+    """A stored time past the ends of what can be shown (an older version let it in), at that end."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return Published(clamped_time(moment)) if moment.tzinfo is not None else None
+
+
+def _moment_key(published: Published) -> str:
+    """Sortable as text: fixed width, microseconds always given."""
+    return published.moment.isoformat(timespec="microseconds")
 
 
 def _source_key(source: Mapping[str, Any]) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 # The idempotency statements, with `{p}` for the driver's placeholder ("?" sqlite3, "%s" psycopg).
@@ -38,7 +38,10 @@ REMEMBER_RESULT = (
 
 # Up to this many rows go in with a pipelined INSERT; more go in with COPY (PostgreSQL).
 SMALL_BATCH = 16
-COLUMNS = "position, incident_id, version, event_id, type, schema_version, data, metadata, reported_at, recorded_at"
+COLUMNS = (
+    "position, incident_id, version, event_id, type, schema_version, data, metadata, reported_at, recorded_at, "
+    "reported_day"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,7 @@ class PreparedEvent:
     data: str
     metadata: str
     reported_at: datetime | None
+    reported_day: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +137,12 @@ def append_sqlite(
         _check_expected(expected_version, new_version, count)
         first_position, first_version = last_position - count + 1, new_version - count + 1
         cursor.executemany(
-            f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (first_position + offset, incident_id, first_version + offset, e.event_id, e.type,
                  e.schema_version, e.data, e.metadata,
-                 recorded_text if e.reported_at is None else _sqlite_time(e.reported_at), recorded_text)
+                 recorded_text if e.reported_at is None else _sqlite_time(e.reported_at), recorded_text,
+                 e.reported_day and e.reported_day.isoformat())
                 for offset, e in enumerate(events)
             ],
         )
@@ -208,7 +213,7 @@ def append_postgres(
         first_position, first_version = last_position - count + 1, new_version - count + 1
         rows = [
             (first_position + offset, incident_id, first_version + offset, e.event_id, e.type,
-             e.schema_version, e.data, e.metadata, e.reported_at or recorded_at, recorded_at)
+             e.schema_version, e.data, e.metadata, e.reported_at or recorded_at, recorded_at, e.reported_day)
             for offset, e in enumerate(events)
         ]
         appended = Appended(new_version, first_position, recorded_at.astimezone(timezone.utc))
@@ -222,7 +227,7 @@ def append_postgres(
             # INSERT fails, PostgreSQL skips the rest of the pipeline and the COMMIT cannot
             # happen; psycopg raises the INSERT's error when the pipeline syncs.
             with connection.pipeline():
-                head.executemany(f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+                head.executemany(f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
                 if remember is not None:
                     head.execute(*remember)
                 connection.commit()

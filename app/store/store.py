@@ -8,7 +8,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from app.store.appenders import (
     dumps,
 )
 from app.store.tables import events, idempotency_keys, log_head, streams
+from events.published import Published
 from events.upcasting import upcast as upcast_to_current
 
 log = logging.getLogger("timeline.store")
@@ -47,6 +48,7 @@ class NewEvent:
     reported_at: datetime | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     event_id: str | None = None
+    reported_day: date | None = None  # when only the day is known; reported_at is then its end
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,12 @@ class StoredEvent:
     metadata: dict[str, Any]
     reported_at: datetime
     recorded_at: datetime
+    reported_day: date | None = None
+
+    @property
+    def published(self) -> Published:
+        """When it became public, as precisely as known (reported_at is the end of reported_day)."""
+        return Published(self.reported_at, self.reported_day)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -131,7 +139,7 @@ class EventStore:
         prepared = [
             PreparedEvent(
                 str(event.event_id or uuid.uuid4()), event.type, event.schema_version,
-                dumps(dict(event.data)), dumps(dict(event.metadata)), event.reported_at,
+                dumps(dict(event.data)), dumps(dict(event.metadata)), event.reported_at, event.reported_day,
             )
             for event in new_events
         ]
@@ -323,6 +331,7 @@ def event_from_row(row, upcast: Upcast = upcast_to_current) -> StoredEvent:
         metadata=row.metadata,
         reported_at=row.reported_at,
         recorded_at=row.recorded_at,
+        reported_day=row.reported_day,
     )
 
 
@@ -337,6 +346,7 @@ def _request_hash(incident_id: str, expected_version: int | None, new_events: Se
                     "schema_version": event.schema_version,
                     "data": event.data,
                     "reported_at": event.reported_at.isoformat() if event.reported_at else None,
+                    **({"reported_day": event.reported_day.isoformat()} if event.reported_day else {}),
                 }
                 for event in new_events
             ],

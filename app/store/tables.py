@@ -48,6 +48,8 @@ events = sa.Table(
     sa.Column("metadata", sa.JSON, nullable=False),
     sa.Column("reported_at", UTCDateTime, nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
+    # The day, when the publication time is known only to the day; reported_at is then its end.
+    sa.Column("reported_day", sa.Date, nullable=True),
     sa.UniqueConstraint("incident_id", "version"),
     sa.UniqueConstraint("event_id"),
     sa.Index(None, "incident_id", "recorded_at", "version"),

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from events.published import Published
+
 __all__ = ["CONTENT_TYPE", "TYPE_PREFIX", "cloudevent_type", "rfc3339", "to_cloudevent"]
 
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
@@ -62,7 +64,9 @@ def to_cloudevent(event: Mapping[str, Any], *, source: str) -> str:
         "incidentversion": int(event["version"]),
         "position": int(event["position"]),
     }
-    if event.get("reported_at") is not None:
+    if event.get("reported_day") is not None:  # known only to the day: the day, as the report gave it
+        attributes["reportedat"] = Published(event["reported_at"], event["reported_day"]).text()
+    elif event.get("reported_at") is not None:
         attributes["reportedat"] = rfc3339(event["reported_at"])
     metadata = event.get("metadata") or {}
     for key, name in (("correlation_id", "correlationid"), ("causation_id", "causationid")):

@@ -109,8 +109,11 @@ def test_each_cut_off_returns_what_was_known_then(client, store, samples, writer
     assert as_of["version"] == version_before and "officers-named-in-court" not in by_id(as_of)
     assert as_of["cut_off"]["as_of"] == known_before.isoformat().replace("+00:00", "Z")
     assert "officers-named-in-court" not in by_id(get_timeline(client, as_of_version=version_before))
-    reported = get_timeline(client, reported_as_of="2026-02-02T23:59:59Z")
+    reported = get_timeline(client, reported_as_of="2026-02-02")  # a date: the end of that day (UTC)
     assert "officers-named-in-court" not in by_id(reported) and "pretti-shot" in by_id(reported)
+    assert reported["cut_off"]["reported_as_of"] == "2026-02-02T23:59:59.999999Z"
+    # The reports are known to the day only: until that day has ended, none of them counts as public.
+    assert by_id(get_timeline(client, reported_as_of="2026-02-02T23:59:59Z")) == {}
     assert by_id(get_timeline(client, reported_as_of="2026-02-01T00:00:00Z")) == {}
     assert "officers-named-in-court" in by_id(get_timeline(client, reported_as_of=published_later))
     before_anything = get_timeline(client, as_of="2000-01-01T00:00:00Z")

@@ -16,7 +16,8 @@ from app.api.problems import Problem
 from app.projections.reader import Timelines
 from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters, entries
 from events.admissible import MAX_BIGINT, MAX_INT, time_problem
-from events.catalog import Moment, to_json_time
+from events.catalog import Moment, PublishedAt, to_json_time
+from events.published import parse_published
 
 router = APIRouter(tags=["timelines"])
 
@@ -34,10 +35,11 @@ def cut_off_params(
     as_of: Annotated[Moment | None, Query(description="recorded time (RFC 3339): what this store knew then")] = None,
     as_of_version: Annotated[int | None, Query(ge=0, le=MAX_INT, description="the incident's stream version")] = None,
     reported_as_of: Annotated[
-        Moment | None, Query(description="publication time (RFC 3339): what had been reported by then")
+        PublishedAt | None,
+        Query(description="what had been reported by then: an RFC 3339 time, or a date meaning the end of that day (UTC)"),
     ] = None,
 ) -> CutOff:
-    return CutOff(as_of, as_of_version, reported_as_of)
+    return CutOff(as_of, as_of_version, parse_published(reported_as_of).moment if reported_as_of else None)
 
 
 def filter_params(
