@@ -135,10 +135,11 @@ def _keys(args, settings: Settings) -> int:
             state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
             print(f"{key.id}  tl_{key.prefix}_…  {key.name}  {','.join(sorted(key.scopes))}  {state}")
     elif args.keys_command == "revoke":
+        from app.access import revoke_key
         from app.webhooks.subscriptions import UnusableOwner
 
         try:
-            revocation = ring.revoke(args.key, hand_over_to=args.hand_over_to)
+            revocation = revoke_key(ring.engine, args.key, hand_over_to=args.hand_over_to)
         except UnusableOwner as error:
             print(f"timeline: {error}; nothing was revoked", file=sys.stderr)
             return 1

@@ -30,13 +30,6 @@ class ApiKey:
         return scope in self.scopes or "admin" in self.scopes
 
 
-@dataclass(frozen=True, slots=True)
-class Revocation:
-    revoked: tuple[ApiKey, ...]
-    paused: tuple[str, ...]  # the ids of the subscriptions they owned, now paused
-    handed_over_to: ApiKey | None
-
-
 def parse_scopes(text: str) -> frozenset[str]:
     scopes = frozenset(part.strip() for part in text.split(",") if part.strip())
     unknown = scopes - set(SCOPES)
@@ -83,46 +76,26 @@ class KeyRing:
         with self.engine.connect() as conn:
             return [_to_key(row) for row in conn.execute(sa.select(api_keys).order_by(api_keys.c.created_at))]
 
-    def revoke(self, key_id_or_prefix: str, *, hand_over_to: str | None = None) -> Revocation | None:
-        """Revoke a key (by id or prefix) and pause its webhook subscriptions, in one transaction.
+    def lock_active(self, conn: Connection, key_id_or_prefix: str) -> tuple[ApiKey, ...]:
+        """The active keys with this id or prefix, locked (PostgreSQL) until the caller commits.
 
-        A revoked key's subscriptions stop delivering at once; their events keep accumulating
-        (the checkpoint stays put), so nothing is skipped if a new owner resumes them. With
-        `hand_over_to` (another key's id or prefix) they change owner in the same transaction and
-        stay paused until that owner resumes them. None if no active key matches.
+        Lock order for revocations: keys first (these, then any new owner's), then what they own.
         """
-        # Imported here: the webhooks package builds on this one (it imports this module), and
-        # revocation is the one place the store must reach the subscriptions a key owns.
-        from app.webhooks import subscriptions as webhooks
+        query = (
+            sa.select(api_keys)
+            .where(
+                sa.or_(api_keys.c.id == key_id_or_prefix, api_keys.c.prefix == key_id_or_prefix),
+                api_keys.c.revoked_at.is_(None),
+            )
+            .order_by(api_keys.c.id)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return tuple(_to_key(row) for row in conn.execute(query))
 
-        now = utcnow()
-        with writer(self.engine.connect()) as conn, conn.begin():
-            # Lock order: keys (the revoked ones, then the new owner's), then subscriptions in id
-            # order, as Subscriptions.hand_over takes them and the dispatcher takes subscriptions.
-            # A resume under way on one of them is waited for, and then paused again.
-            query = (
-                sa.select(api_keys)
-                .where(
-                    sa.or_(api_keys.c.id == key_id_or_prefix, api_keys.c.prefix == key_id_or_prefix),
-                    api_keys.c.revoked_at.is_(None),
-                )
-                .order_by(api_keys.c.id)
-            )
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update()
-            revoked = tuple(_to_key(row) for row in conn.execute(query))
-            if not revoked:
-                return None
-            heir = None
-            if hand_over_to is not None:
-                heir = webhooks.new_owner(conn, hand_over_to, by_prefix=True, refused={key.id for key in revoked})
-            conn.execute(
-                sa.update(api_keys).where(api_keys.c.id.in_([key.id for key in revoked])).values(revoked_at=now)
-            )
-            paused = webhooks.pause_owned_by(conn, revoked, now)
-            if heir is not None:
-                webhooks.give_to(conn, paused, heir, now)
-        return Revocation(revoked, tuple(paused), heir)
+    @staticmethod
+    def mark_revoked(conn: Connection, keys: tuple[ApiKey, ...], now: datetime) -> None:
+        conn.execute(sa.update(api_keys).where(api_keys.c.id.in_([key.id for key in keys])).values(revoked_at=now))
 
 
 def find_key(

@@ -423,7 +423,10 @@ class Dispatcher:
             .where(eligible.c.rank <= self.per_subscription)
             .order_by(eligible.c.rank, eligible.c.position)
         )
-        lock = sa.select(d.c.id).where(d.c.id.in_(ids), due)
+        # The subscription's status is read again here, with the lock: a candidate read just
+        # before its subscription was paused (its key revoked, say) is not leased after it.
+        still_active = d.c.subscription_id.in_(sa.select(subs.c.id).where(subs.c.status == "active"))
+        lock = sa.select(d.c.id).where(d.c.id.in_(ids), due, still_active)
         if self._postgres:
             # Workers share the queue through row locks: a row another worker is leasing right
             # now is skipped, not waited for. Once that worker commits, its lease is visible, and

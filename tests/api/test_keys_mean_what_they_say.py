@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
+from app.access import revoke_key
 from app.api.main import create_app
 from app.webhooks.subscriptions import OwnerRevoked, Subscriptions
 
@@ -62,7 +63,7 @@ def test_revoking_a_key_pauses_every_subscription_it_owns_with_the_reason(client
     assert client.patch(f"/v1/subscriptions/{paused['id']}", json={"paused": True}, headers=headers).status_code == 200
     others = create(client, heir[1])
 
-    revocation = keys.revoke(key.id)
+    revocation = revoke_key(keys.engine, key.id)
 
     assert revocation is not None and [k.id for k in revocation.revoked] == [key.id]
     assert sorted(revocation.paused) == sorted([running["id"], paused["id"]])
@@ -75,7 +76,7 @@ def test_revoking_a_key_pauses_every_subscription_it_owns_with_the_reason(client
     # The revoked key can do nothing with them any more.
     response = client.patch(f"/v1/subscriptions/{running['id']}", json={"paused": False}, headers=headers)
     assert response.status_code == 401
-    assert keys.revoke(key.id) is None  # revoking twice: no active key
+    assert revoke_key(keys.engine, key.id) is None  # revoking twice: no active key
 
 
 def test_a_subscription_under_a_revoked_owner_cannot_be_resumed_even_by_that_owner(keys, engine, owner):
@@ -84,7 +85,7 @@ def test_a_subscription_under_a_revoked_owner_cannot_be_resumed_even_by_that_own
     key, _ = owner
     repo = Subscriptions(engine)
     subscription, _ = repo.create(key.id, URL)
-    keys.revoke(key.id)
+    revoke_key(keys.engine, key.id)
     with pytest.raises(OwnerRevoked, match="belongs to a revoked API key"):
         repo.update(key.id, subscription.id, {"paused": False})
     assert repo.status(subscription.id)[0] == "paused"
@@ -111,7 +112,7 @@ def test_handing_over_needs_a_known_subscription_and_a_key_that_can_own_it(clien
     assert missing.json()["type"].endswith("/subscription-not-found")
 
     revoked_key, _ = keys.create("gone", frozenset({"webhooks"}))
-    keys.revoke(revoked_key.id)
+    revoke_key(keys.engine, revoked_key.id)
     read_only = keys.create("reads only", frozenset({"read"}))[0]
     for key_id, says in (("no-such-key", "there is no API key 'no-such-key'"),
                          (revoked_key.id, "has been revoked"),
@@ -133,7 +134,7 @@ def test_a_revoked_keys_subscription_is_handed_over_and_only_the_new_owner_resum
     key, headers = owner
     subscription = create(client, headers)
     path = f"/v1/subscriptions/{subscription['id']}"
-    keys.revoke(key.id)
+    revoke_key(keys.engine, key.id)
     append(client, writer, incident, 3)  # held for it: nothing is skipped while it is paused
 
     # Nobody else sees it, so nobody else can resume it: not the admin, not the future owner.
@@ -167,7 +168,7 @@ def test_a_running_subscription_can_be_handed_over_and_keeps_running(client, adm
 def test_revocation_can_hand_the_subscriptions_over_in_the_same_step(client, keys, owner, heir, engine):
     key, headers = owner
     subscription = create(client, headers)
-    revocation = keys.revoke(key.prefix, hand_over_to=heir[0].prefix)
+    revocation = revoke_key(keys.engine, key.prefix, hand_over_to=heir[0].prefix)
     assert revocation.handed_over_to.id == heir[0].id and list(revocation.paused) == [subscription["id"]]
     body = client.get(f"/v1/subscriptions/{subscription['id']}", headers=heir[1]).json()
     assert body["status"] == "paused" and body["owner_key_id"] == heir[0].id
@@ -181,7 +182,7 @@ def test_revocation_refuses_an_heir_that_cannot_own_and_then_revokes_nothing(cli
     read_only = keys.create("reads only", frozenset({"read"}))[0]
     for heir_id, says in ((read_only.id, "lacks the 'webhooks' scope"), (key.id, "the one being revoked")):
         with pytest.raises(UnusableOwner, match=says):
-            keys.revoke(key.id, hand_over_to=heir_id)
+            revoke_key(keys.engine, key.id, hand_over_to=heir_id)
     assert client.get(f"/v1/subscriptions/{subscription['id']}", headers=headers).json()["status"] == "active"
 
 

@@ -38,3 +38,14 @@ def test_the_fold_depends_only_on_the_catalog_and_its_own_package():
         path = ROOT / f"app/projections/{name}.py"
         project = {m for m in imported_modules(path) if m.split(".")[0] in {"app", "events"}}
         assert all(m.startswith(allowed) for m in project), project
+
+
+def test_the_store_imports_nothing_built_on_it():
+    above = ("app.api", "app.webhooks", "app.intake", "app.projections", "app.commands", "app.access", "app.importing")
+    for path in (ROOT / "app/store").rglob("*.py"):
+        source = path.read_text()
+        names = imported_modules(path) | {
+            node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom) and node.module
+        }
+        leaks = {name for name in names if name.startswith(above)}
+        assert not leaks, f"{path.relative_to(ROOT)} imports {leaks}"
