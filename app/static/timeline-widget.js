@@ -146,6 +146,14 @@
       this.start();
     }
 
+    // A publication time as the service gives it: a day ("2026-02-02", perhaps with an offset) is
+    // shown as that day, never as an invented time of day; a time is shown with its UTC minute.
+    published(text) {
+      const day = /^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$/.exec(text || "");
+      if (day) return this.dates.format(new Date(`${day[1]}T00:00:00Z`));
+      return `${this.moments.format(new Date(text))} UTC`;
+    }
+
     // -- the API key, when reads are private --
 
     askForKey(message) {
@@ -363,7 +371,7 @@
       const head = Math.max(this.headVersion, 1);
       const entry = this.versions.get(version);
       const when = entry
-        ? `recorded ${this.moments.format(new Date(entry.recorded_at))} UTC, reported ${this.moments.format(new Date(entry.reported_at))} UTC`
+        ? `recorded ${this.moments.format(new Date(entry.recorded_at))} UTC, reported ${this.published(entry.reported_at)}`
         : "";
       const what = entry ? this.describeVersion(entry) : "";
       const label = version >= head && this.asOfVersion === null ? "now" : `version ${version} of ${head}`;
@@ -723,7 +731,7 @@
           entry.corroboration === 1 ? "Source" : `Sources · reported by ${entry.corroboration} outlets`),
         h("ul", { class: "tlw-source-list" }, entry.sources.map((source, index) => this.renderSource(source, key(`src${index}`)))),
         entry.first_reported_at
-          ? h("p", { class: "tlw-first" }, "First reported ", this.moments.format(new Date(entry.first_reported_at)), " UTC")
+          ? h("p", { class: "tlw-first" }, "First reported ", this.published(entry.first_reported_at))
           : null);
 
       const disputes = this.renderDisputes(entry, key);
@@ -746,7 +754,7 @@
         ? h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "tlw-outlet", "data-key": key + "a" }, source.outlet)
         : h("span", { class: "tlw-outlet" }, source.outlet);
       const published = source.published_at
-        ? h("span", { class: "tlw-published" }, ` · ${this.dates.format(new Date(source.published_at))}`)
+        ? h("span", { class: "tlw-published" }, ` · ${this.published(source.published_at)}`)
         : null;
       const quote = source.quote
         ? h("details", { class: "tlw-quote", "data-key": key + "q" },

@@ -295,6 +295,22 @@ def test_a_retraction_is_struck_through_with_its_reason(desktop, server, api, wr
     console.assert_clean()
 
 
+def test_a_publication_day_shows_as_the_day_and_a_time_as_its_minute(desktop, server, api, writer):
+    append(api, writer, PRETTI, {"type": "SourceAttached", "reported_at": "2026-02-03T15:30:00Z", "data": {
+        "assertion_id": "doj-civil-rights-investigation",
+        "source": {"outlet": "Timed Wire", "published_at": "2026-02-03T15:30:00Z"}}})
+    page, console = desktop
+    open_widget(page, server.url)
+    item = entry(page, "pretti-shot")
+    expect(item.locator(".tlw-first")).to_have_text("First reported Feb 2, 2026")
+    expect(item.locator(".tlw-published").first).to_have_text(" · Feb 2, 2026")
+    timed = entry(page, "doj-civil-rights-investigation").locator(".tlw-published").last
+    expect(timed).to_contain_text("Feb 3, 2026")
+    expect(timed).to_contain_text("03:30 PM")
+    expect(timed).to_contain_text("UTC")
+    console.assert_clean()
+
+
 def test_sources_link_out_and_quotes_open_on_demand(desktop, server, api, writer):
     append(api, writer, PRETTI, {"type": "SourceAttached", "data": {
         "assertion_id": "doj-civil-rights-investigation",
