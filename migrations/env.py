@@ -7,6 +7,7 @@ from alembic import context
 from app.config import Settings
 from app.db import create_engine
 from app.store.tables import metadata
+import app.intake.tables  # noqa: F401  (registers the intake tables on metadata)
 import app.webhooks.tables  # noqa: F401  (registers the webhook tables on metadata)
 
 config = context.config

@@ -88,3 +88,10 @@ async def json_body(request: Request) -> None:
 
 
 JsonBody = Depends(json_body)
+
+
+async def optional_json_body(request: Request) -> None:
+    """A body that may be left out (an accept with nothing to change); if one is sent, it is JSON."""
+    if request.headers.get("content-length", "0") == "0" and "transfer-encoding" not in request.headers:
+        return
+    await json_body(request)

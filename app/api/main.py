@@ -14,9 +14,11 @@ from app.api import problems
 from app.api.limits import BodySizeLimit, BodyTimeout
 from app.api.request_text import RefuseUnstorableText
 from app.api.responses import JSONResponse
-from app.api.routes import incidents, log, stream, timeline, widget
+from app.api.routes import articles, incidents, log, stream, timeline, widget
 from app.config import Settings
 from app.db import create_engine
+from app.intake.articles import Articles
+from app.intake.service import Intake
 from app.notify import AppendSignal
 from app.store import DuplicateEventId, EventStore, IdempotencyKeyReused, VersionConflict
 from app.projections.reader import Timelines
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.subscriptions = Subscriptions(engine, rotation_grace_seconds=settings.webhook_rotation_grace_seconds)
     app.state.webhook_policy = DestinationPolicy.from_env(settings.webhook_allow_networks, settings.webhook_allow_http)
     app.state.dispatcher = None
+    app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine))
 
     problems.install(app)
     _install_domain_errors(app)
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(stream.router)
     app.include_router(widget.router)
     app.include_router(subscription_routes.router)
+    app.include_router(articles.router)
     app.mount("/static", widget.static_files(), name="static")
 
     @app.get("/healthz", tags=["health"])

@@ -193,6 +193,8 @@ class StoreContract:
         from alembic.autogenerate import compare_metadata
         from alembic.migration import MigrationContext
 
+        import app.intake.tables  # noqa: F401  (every table module registers on the one metadata)
+        import app.webhooks.tables  # noqa: F401
         from app.store.tables import metadata
 
         migrate(database_url)  # already at head: a no-op that must not fail
