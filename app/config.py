@@ -1,66 +1,64 @@
-"""Settings read from the environment (TIMELINE_*)."""
+"""Settings: every TIMELINE_* variable declared once here, typed, and checked when the service starts.
+
+The README's configuration table is checked against these declarations (tests/unit/test_config.py):
+a variable added here without a line there, or the other way round, fails the tests.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./timeline.db"
 DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,50400,72000,86400"
+PREFIX = "TIMELINE_"
+
+CommaSeparated = Annotated[tuple[str, ...], NoDecode]
 
 
-def _flag(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"{name} must be true or false, not {raw!r}")
+def env(name: str, field: str) -> str:
+    """A field read from TIMELINE_<name> (when that differs from the field's own name, which still
+    sets it in code: populate_by_name)."""
+    return PREFIX + name
 
 
-def _csv(name: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, frozen=True, populate_by_name=True, extra="ignore", env_ignore_empty=True,
+    )
 
-
-def _positive(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    value = float(raw) if raw else default
-    if not value > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, not {raw!r}")
-    return value
-
-
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="`postgresql+psycopg://user:pass@host/db` for PostgreSQL")
     # "full": every acknowledged append survives a power cut (SQLite synchronous=FULL,
     # PostgreSQL synchronous_commit=on). "fast" trades that for speed and says so in its name.
-    durability: str = "full"
+    durability: Literal["full", "fast"] = "full"
     public_read: bool = True
-    cors_origins: tuple[str, ...] = ()
-    max_body_bytes: int = 1024 * 1024
+    cors_origins: CommaSeparated = ()
+    max_body_bytes: int = Field(1024 * 1024, gt=0)
     webhook_retry_schedule: str = DEFAULT_RETRY_SCHEDULE
-    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_allow_networks: CommaSeparated = ()
     webhook_allow_http: bool = False
-    webhook_timeout_seconds: float = 10.0
-    webhook_disable_after_seconds: float = 5 * 24 * 3600
+    webhook_timeout_seconds: float = Field(10.0, gt=0, validation_alias=env("WEBHOOK_TIMEOUT", "webhook_timeout_seconds"))
+    webhook_disable_after_seconds: float = Field(
+        5 * 24 * 3600, gt=0, validation_alias=env("WEBHOOK_DISABLE_AFTER", "webhook_disable_after_seconds")
+    )
     webhook_dispatcher: bool = True
     # How long a worker owns a leased delivery; must outlast webhook_timeout_seconds. A killed
     # worker's deliveries are taken over by another worker once their lease lapses.
-    webhook_lease_seconds: float = 60.0
+    webhook_lease_seconds: float = Field(60.0, gt=0, validation_alias=env("WEBHOOK_LEASE", "webhook_lease_seconds"))
     # After a secret rotation the previous secret keeps signing (alongside the new one) this long.
-    webhook_rotation_grace_seconds: float = 24 * 3600
+    webhook_rotation_grace_seconds: float = Field(
+        24 * 3600, ge=0, validation_alias=env("WEBHOOK_ROTATION_GRACE", "webhook_rotation_grace_seconds")
+    )
     # Receivers' response bodies are kept in the delivery log up to this many bytes.
-    webhook_response_max_bytes: int = 1024
+    webhook_response_max_bytes: int = Field(1024, ge=0)
     # Dispatchers look for work this often even when no in-process append wakes them.
-    webhook_poll_seconds: float = 0.5
+    webhook_poll_seconds: float = Field(0.5, gt=0, validation_alias=env("WEBHOOK_POLL", "webhook_poll_seconds"))
     # Requests in flight per dispatcher, and per subscription within that (one slow receiver
     # occupies at most its own share).
-    webhook_concurrency: int = 256
-    webhook_per_subscription: int = 8
+    webhook_concurrency: int = Field(256, gt=0)
+    webhook_per_subscription: int = Field(8, gt=0)
     # The CloudEvents `source` prefix: the service's public base URL (empty: a relative source).
     webhook_source: str = ""
     # Slow clients (`timeline serve`): a request's line and headers must arrive within
@@ -68,38 +66,45 @@ class Settings:
     # response), and its body within body_timeout_seconds of its headers; idle keep-alive
     # connections close after keep_alive_seconds. Request line plus headers are limited to
     # max_header_bytes; max_connections (0: no limit) open at once before new requests get a 503.
-    header_timeout_seconds: float = 10.0
-    body_timeout_seconds: float = 30.0
-    keep_alive_seconds: int = 5
-    max_header_bytes: int = 16 * 1024
-    max_connections: int = 0
+    header_timeout_seconds: float = Field(10.0, gt=0, validation_alias=env("HEADER_TIMEOUT", "header_timeout_seconds"))
+    body_timeout_seconds: float = Field(30.0, gt=0, validation_alias=env("BODY_TIMEOUT", "body_timeout_seconds"))
+    keep_alive_seconds: int = Field(5, gt=0, validation_alias=env("KEEP_ALIVE", "keep_alive_seconds"))
+    max_header_bytes: int = Field(16 * 1024, gt=0)
+    max_connections: int = Field(0, ge=0)
+
+    @field_validator("cors_origins", "webhook_allow_networks", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("durability", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @classmethod
-    def from_env(cls) -> "Settings":
-        durability = os.environ.get("TIMELINE_DURABILITY", "full").strip().lower()
-        if durability not in {"full", "fast"}:
-            raise ValueError(f"TIMELINE_DURABILITY must be 'full' or 'fast', not {durability!r}")
-        return cls(
-            database_url=os.environ.get("TIMELINE_DATABASE_URL", DEFAULT_DATABASE_URL),
-            durability=durability,
-            public_read=_flag("TIMELINE_PUBLIC_READ", True),
-            cors_origins=_csv("TIMELINE_CORS_ORIGINS"),
-            webhook_retry_schedule=os.environ.get("TIMELINE_WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE),
-            webhook_allow_networks=_csv("TIMELINE_WEBHOOK_ALLOW_NETWORKS"),
-            webhook_allow_http=_flag("TIMELINE_WEBHOOK_ALLOW_HTTP", False),
-            webhook_timeout_seconds=float(os.environ.get("TIMELINE_WEBHOOK_TIMEOUT", "10")),
-            webhook_disable_after_seconds=float(os.environ.get("TIMELINE_WEBHOOK_DISABLE_AFTER", str(5 * 24 * 3600))),
-            webhook_dispatcher=_flag("TIMELINE_WEBHOOK_DISPATCHER", True),
-            webhook_lease_seconds=float(os.environ.get("TIMELINE_WEBHOOK_LEASE", "60")),
-            webhook_rotation_grace_seconds=float(os.environ.get("TIMELINE_WEBHOOK_ROTATION_GRACE", str(24 * 3600))),
-            webhook_response_max_bytes=int(os.environ.get("TIMELINE_WEBHOOK_RESPONSE_MAX_BYTES", "1024")),
-            webhook_poll_seconds=float(os.environ.get("TIMELINE_WEBHOOK_POLL", "0.5")),
-            webhook_concurrency=int(os.environ.get("TIMELINE_WEBHOOK_CONCURRENCY", "256")),
-            webhook_per_subscription=int(os.environ.get("TIMELINE_WEBHOOK_PER_SUBSCRIPTION", "8")),
-            webhook_source=os.environ.get("TIMELINE_WEBHOOK_SOURCE", ""),
-            header_timeout_seconds=_positive("TIMELINE_HEADER_TIMEOUT", 10.0),
-            body_timeout_seconds=_positive("TIMELINE_BODY_TIMEOUT", 30.0),
-            keep_alive_seconds=int(os.environ.get("TIMELINE_KEEP_ALIVE", "5")),
-            max_header_bytes=int(os.environ.get("TIMELINE_MAX_HEADER_BYTES", str(16 * 1024))),
-            max_connections=int(os.environ.get("TIMELINE_MAX_CONNECTIONS", "0")),
-        )
+    def from_env(cls) -> Settings:
+        """The settings from the environment; a bad value is a ValueError naming the variable."""
+        try:
+            return cls()
+        except ValidationError as error:
+            problems = []
+            for problem in error.errors():
+                field = str(problem["loc"][0]) if problem["loc"] else "?"
+                problems.append(f"{variable(field)}={problem.get('input')!r}: {problem['msg']}")
+            raise ValueError("; ".join(problems)) from None
+
+
+def variable(field: str) -> str:
+    """The environment variable a field is read from."""
+    if field.startswith(PREFIX):
+        return field
+    alias = Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
+    return str(alias) if isinstance(alias, str) else PREFIX + field.upper()
+
+
+def variables() -> dict[str, str]:
+    """Every TIMELINE_* variable, with the field it sets."""
+    return {variable(name): name for name in Settings.model_fields}

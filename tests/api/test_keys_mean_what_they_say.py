@@ -3,7 +3,6 @@ a key without `read` may still make reads that need no key; the widget page foll
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -191,7 +190,7 @@ def test_revocation_refuses_an_heir_that_cannot_own_and_then_revokes_nothing(cli
 
 @pytest.fixture
 def private_client(settings, engine):
-    app = create_app(replace(settings, public_read=False), engine=engine)
+    app = create_app(settings.model_copy(update={"public_read": False}), engine=engine)
     with TestClient(app, raise_server_exceptions=False) as private:
         yield private
 

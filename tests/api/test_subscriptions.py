@@ -252,17 +252,15 @@ def test_the_delivery_log_starts_empty_and_pages(client, manager):
 
 def test_the_delivery_log_shows_each_attempt(settings, engine, keys):
     """With the dispatcher running inside the app (as `timeline serve` runs it) and a real receiver."""
-    from dataclasses import replace
-
     from fastapi.testclient import TestClient
 
     from app.api.main import create_app
     from tests.support.webhook_receiver import Receiver, Reply
 
-    settings = replace(
-        settings, webhook_dispatcher=True, webhook_allow_http=True, webhook_allow_networks=("127.0.0.0/8",),
+    settings = settings.model_copy(update=dict(
+        webhook_dispatcher=True, webhook_allow_http=True, webhook_allow_networks=("127.0.0.0/8",),
         webhook_retry_schedule="0.05", webhook_poll_seconds=5.0, webhook_timeout_seconds=2, webhook_lease_seconds=5,
-    )
+    ))
     _, token = keys.create("desk", frozenset({"write", "webhooks"}))
     headers = {"Authorization": f"Bearer {token}"}
     answers = iter([Reply(503, {"Retry-After": "0"}, b"busy"), Reply(200, body=b"thanks")])
