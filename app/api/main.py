@@ -74,7 +74,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine))
 
     problems.install(app)
-    _install_domain_errors(app)
     app.include_router(incidents.router)
     app.include_router(log.router)
     app.include_router(timeline.router)
@@ -101,18 +100,3 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             expose_headers=["ETag", "Location"],
         )
     return app
-
-
-def _install_domain_errors(app: FastAPI) -> None:
-    def handle(exc_type, status, slug, **extra_of):
-        @app.exception_handler(exc_type)
-        async def _handler(request: Request, exc):
-            extra = {name: getter(exc) for name, getter in extra_of.items()}
-            return problems.problem_response(status, slug, str(exc), instance=request.url.path, **extra)
-
-    handle(commands.IncidentNotFound, 404, "incident-not-found")
-    handle(commands.IncidentExists, 409, "incident-exists")
-    handle(VersionConflict, 409, "version-conflict",
-           expected_version=lambda e: e.expected, current_version=lambda e: e.actual)
-    handle(IdempotencyKeyReused, 422, "idempotency-key-reused")
-    handle(DuplicateEventId, 409, "duplicate-event-id")

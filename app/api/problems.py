@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -100,7 +102,51 @@ def allowed_methods(routes: list[BaseRoute], scope) -> list[str]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class DomainError:
+    """How one kind of domain error reaches HTTP: its status, its slug, and fields it adds."""
+
+    status: int
+    slug: str
+    extra: Callable[[Any], dict[str, Any]] = lambda error: {}
+
+
+def domain_errors() -> dict[type[Exception], DomainError]:
+    """Every domain error the API can meet, in one place: the one way they become problem+json.
+
+    Routes call handlers and services and let their errors through; nothing else maps them.
+    """
+    from app import commands
+    from app.intake import service as intake
+    from app.store import DuplicateEventId, IdempotencyKeyReused, VersionConflict
+    from app.webhooks.subscriptions import OwnerRevoked, SubscriptionNotFound, UnusableOwner
+
+    return {
+        commands.IncidentNotFound: DomainError(404, "incident-not-found"),
+        commands.IncidentExists: DomainError(409, "incident-exists"),
+        VersionConflict: DomainError(
+            409, "version-conflict", lambda e: {"expected_version": e.expected, "current_version": e.actual}
+        ),
+        IdempotencyKeyReused: DomainError(422, "idempotency-key-reused"),
+        DuplicateEventId: DomainError(409, "duplicate-event-id"),
+        intake.ArticleNotFound: DomainError(404, "article-not-found"),
+        intake.ProposalNotFound: DomainError(404, "proposal-not-found"),
+        intake.AlreadyDecided: DomainError(
+            409, "already-decided", lambda e: {"decision": e.decision.decision, "decided_by": e.decision.decided_by}
+        ),
+        SubscriptionNotFound: DomainError(404, "subscription-not-found"),
+        OwnerRevoked: DomainError(409, "owner-revoked"),
+        UnusableOwner: DomainError(422, "unusable-owner", lambda e: {"errors": [{"field": "key_id", "message": str(e)}]}),
+    }
+
+
 def install(app: FastAPI) -> None:
+    for error_type, mapping in domain_errors().items():
+        def handler(request: Request, exc: Exception, mapping: DomainError = mapping):
+            return problem_response(mapping.status, mapping.slug, str(exc), instance=request.url.path, **mapping.extra(exc))
+
+        app.add_exception_handler(error_type, handler)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

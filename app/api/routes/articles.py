@@ -9,17 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field, StringConstraints
 
 from app.api.deps import JsonBody, Reader, Writer, optional_json_body
-from app.api.problems import Problem
 from app.api.responses import JSONResponse
 from app.api.schemas import IncidentId, Strict
 from app.intake.articles import Decision
-from app.intake.service import (
-    AlreadyDecided,
-    ArticleNotFound,
-    ArticleView,
-    Intake,
-    ProposalNotFound,
-)
+from app.intake.service import ArticleView, Intake
 from events.admissible import MAX_INT
 from events.catalog import Edtf, Kind, Name, PublishedAt, Url, to_json_time
 from events.published import parse_published
@@ -93,7 +86,7 @@ def list_articles(
 @router.get("/{article_id}")
 def get_article(article_id: str, _: Reader, intake: IntakeDep):
     """A report as received, its proposals, and what became of each."""
-    return article_json(_view(intake, article_id))
+    return article_json(intake.view(article_id))
 
 
 @router.post("/{article_id}/proposals/{proposal_id}/accept", dependencies=[Depends(optional_json_body)])
@@ -102,15 +95,9 @@ def accept_proposal(
 ):
     """Append the proposal's events in one atomic append (optionally edited first); a repeat is idempotent."""
     overrides = body.model_dump(exclude={"expected_version"}, exclude_none=True) if body else {}
-    try:
-        accepted = intake.accept(
-            article_id, proposal_id, overrides, actor=key.name,
-            expected_version=body.expected_version if body else None,
-        )
-    except (ArticleNotFound, ProposalNotFound) as error:
-        raise Problem(404, "proposal-not-found", str(error)) from None
-    except AlreadyDecided as error:
-        raise Problem(409, "already-decided", str(error), decision=decision_json(error.decision)) from None
+    accepted = intake.accept(
+        article_id, proposal_id, overrides, actor=key.name, expected_version=body.expected_version if body else None,
+    )
     request.app.state.appended.notify()
     result = accepted.decision.result or {}
     return {"decision": decision_json(accepted.decision), "replayed": accepted.replayed, **result}
@@ -119,20 +106,8 @@ def accept_proposal(
 @router.post("/{article_id}/proposals/{proposal_id}/reject", dependencies=[JsonBody])
 def reject_proposal(article_id: str, proposal_id: str, body: RejectIn, key: Writer, intake: IntakeDep):
     """Keep an editor's rejection of a proposal, with the reason."""
-    try:
-        decision = intake.reject(article_id, proposal_id, body.reason, actor=key.name)
-    except (ArticleNotFound, ProposalNotFound) as error:
-        raise Problem(404, "proposal-not-found", str(error)) from None
-    except AlreadyDecided as error:
-        raise Problem(409, "already-decided", str(error), decision=decision_json(error.decision)) from None
+    decision = intake.reject(article_id, proposal_id, body.reason, actor=key.name)
     return {"decision": decision_json(decision)}
-
-
-def _view(intake: Intake, article_id: str) -> ArticleView:
-    try:
-        return intake.view(article_id)
-    except ArticleNotFound as error:
-        raise Problem(404, "article-not-found", str(error)) from None
 
 
 def summary_json(article) -> dict[str, Any]:

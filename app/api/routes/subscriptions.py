@@ -8,18 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AfterValidator, Field, StringConstraints
 
 from app.api.deps import Admin, JsonBody, WebhookManager
-from app.api.responses import JSONResponse
 from app.api.problems import Problem
+from app.api.responses import JSONResponse
 from app.api.schemas import IncidentId, Strict
 from app.webhooks.safety import BlockedDestination, DestinationPolicy
-from app.webhooks.subscriptions import (
-    Attempt,
-    OwnerRevoked,
-    Subscription,
-    SubscriptionNotFound,
-    Subscriptions,
-    UnusableOwner,
-)
+from app.webhooks.subscriptions import Attempt, Subscription, Subscriptions
 from events.admissible import MAX_BIGINT
 from events.catalog import CATALOG, to_json_time
 
@@ -133,10 +126,6 @@ def _attempt_out(attempt: Attempt) -> dict:
     }
 
 
-def _not_found(error: SubscriptionNotFound) -> Problem:
-    return Problem(404, "subscription-not-found", str(error))
-
-
 @router.post("", status_code=201, dependencies=[JsonBody])
 def create_subscription(body: SubscriptionIn, request: Request, key: WebhookManager, repo: SubscriptionsDep):
     """Subscribe a URL to new events; the response carries the signing secret, shown this once."""
@@ -161,10 +150,7 @@ def list_subscriptions(key: WebhookManager, repo: SubscriptionsDep):
 @router.get("/{subscription_id}")
 def get_subscription(subscription_id: str, key: WebhookManager, repo: SubscriptionsDep):
     """One subscription: its filter, status, checkpoint and backlog."""
-    try:
-        return _out(repo.get(key.id, subscription_id))
-    except SubscriptionNotFound as error:
-        raise _not_found(error) from None
+    return _out(repo.get(key.id, subscription_id))
 
 
 @router.patch("/{subscription_id}", dependencies=[JsonBody])
@@ -177,12 +163,7 @@ def update_subscription(
         raise Problem(422, "invalid-request", "url and paused cannot be null")
     if "url" in changes:
         _check_url(request, changes["url"])
-    try:
-        subscription = repo.update(key.id, subscription_id, changes)
-    except SubscriptionNotFound as error:
-        raise _not_found(error) from None
-    except OwnerRevoked as error:
-        raise Problem(409, "owner-revoked", str(error)) from None
+    subscription = repo.update(key.id, subscription_id, changes)
     _poke(request)
     return _out(subscription)
 
@@ -190,23 +171,13 @@ def update_subscription(
 @router.post("/{subscription_id}/owner", dependencies=[JsonBody])
 def hand_over(subscription_id: str, body: OwnerIn, _: Admin, repo: SubscriptionsDep):
     """Give a subscription to another API key (admin only); a paused one stays paused until that key resumes it."""
-    try:
-        return _out(repo.hand_over(subscription_id, body.key_id))
-    except SubscriptionNotFound as error:
-        raise _not_found(error) from None
-    except UnusableOwner as error:
-        raise Problem(
-            422, "unusable-owner", str(error), errors=[{"field": "key_id", "message": str(error)}]
-        ) from None
+    return _out(repo.hand_over(subscription_id, body.key_id))
 
 
 @router.delete("/{subscription_id}", status_code=204)
 def delete_subscription(subscription_id: str, key: WebhookManager, repo: SubscriptionsDep):
     """Delete a subscription, its queued deliveries and its delivery log."""
-    try:
-        repo.delete(key.id, subscription_id)
-    except SubscriptionNotFound as error:
-        raise _not_found(error) from None
+    repo.delete(key.id, subscription_id)
     return Response(status_code=204)
 
 
@@ -215,12 +186,9 @@ def rotate_secret(
     subscription_id: str, key: WebhookManager, repo: SubscriptionsDep, body: RotateIn | None = None
 ):
     """A new signing secret (shown once); the old one keeps signing alongside it for a grace period."""
-    try:
-        secret, until = repo.rotate_secret(
-            key.id, subscription_id, grace_seconds=body.grace_seconds if body else None
-        )
-    except SubscriptionNotFound as error:
-        raise _not_found(error) from None
+    secret, until = repo.rotate_secret(
+        key.id, subscription_id, grace_seconds=body.grace_seconds if body else None
+    )
     return {"id": subscription_id, "secret": secret, "previous_secret_expires_at": to_json_time(until)}
 
 
@@ -234,10 +202,7 @@ def list_deliveries(
     event_id: Annotated[str | None, Query(max_length=36)] = None,
 ):
     """Every delivery attempt, newest first: status code or error, latency, and the next retry."""
-    try:
-        attempts = repo.attempts(key.id, subscription_id, limit=limit, before=before, event_id=event_id)
-    except SubscriptionNotFound as error:
-        raise _not_found(error) from None
+    attempts = repo.attempts(key.id, subscription_id, limit=limit, before=before, event_id=event_id)
     return {
         "deliveries": [_attempt_out(a) for a in attempts],
         "next_before": attempts[-1].id if len(attempts) == limit else None,
@@ -247,9 +212,6 @@ def list_deliveries(
 @router.post("/{subscription_id}/replay", status_code=202, dependencies=[JsonBody])
 def replay(subscription_id: str, body: ReplayIn, request: Request, key: WebhookManager, repo: SubscriptionsDep):
     """Send every matching event again, from a global position on (same `webhook-id` as before)."""
-    try:
-        queued = repo.replay(key.id, subscription_id, body.from_position)
-    except SubscriptionNotFound as error:
-        raise _not_found(error) from None
+    queued = repo.replay(key.id, subscription_id, body.from_position)
     _poke(request)
     return {"id": subscription_id, "from_position": body.from_position, "queued": queued}
