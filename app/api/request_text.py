@@ -8,10 +8,9 @@ every route, present and future, with the same rule as the store (events.admissi
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qsl
 
-from app.api.problems import PROBLEM_JSON, TITLES
+from app.api.problems import problem_response
 from events.admissible import text_problem
 
 
@@ -23,7 +22,7 @@ class RefuseUnstorableText:
         if scope["type"] == "http":
             problem = _first_problem(scope)
             if problem is not None:
-                return await _refuse(scope, send, *problem)
+                return await _refuse(scope, receive, send, *problem)
         return await self.app(scope, receive, send)
 
 
@@ -46,22 +45,9 @@ def _first_problem(scope) -> tuple[str, str] | None:
     return None
 
 
-async def _refuse(scope, send, field: str, message: str) -> None:
-    body = json.dumps(
-        {
-            "type": "https://incident-timeline.dev/problems/unstorable-text",
-            "title": TITLES[422],
-            "status": 422,
-            "detail": f"{field} {message}",
-            "instance": scope.get("path", ""),
-            "errors": [{"field": field, "message": message}],
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 422,
-            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
-        }
+async def _refuse(scope, receive, send, field: str, message: str) -> None:
+    response = problem_response(
+        422, "unstorable-text", f"{field} {message}", instance=scope.get("path", ""),
+        errors=[{"field": field, "message": message}],
     )
-    await send({"type": "http.response.body", "body": body})
+    await response(scope, receive, send)
