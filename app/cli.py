@@ -38,12 +38,28 @@ def main(argv: list[str] | None = None) -> int:
         help="give its subscriptions to this key (id or prefix, with the webhooks scope), which can resume them",
     )
 
-    load = commands.add_parser("import", help="append events from an NDJSON file")
-    load.add_argument("file", type=Path)
-    load.add_argument("--batch-size", type=int, default=1000)
-    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    load = commands.add_parser(
+        "import",
+        help="append events from an NDJSON file: every line is checked first (as the API checks it), "
+        "and a file with any problem writes nothing",
+    )
+    load.add_argument("file", type=Path, help="the NDJSON file ('-': standard input)")
+    load.add_argument("--dry-run", action="store_true",
+                      help="check everything, write nothing: say what would be imported, skipped and refused")
+    load.add_argument("--batch-size", type=int, default=1000, help="events per append (default: 1000)")
+    load.add_argument("--max-problems", type=int, default=100, help="lines with problems to list (default: 100)")
+    load.add_argument("--quiet", action="store_true", help="no progress bars")
 
     commands.add_parser("export", help="write the global log as NDJSON to standard output")
+
+    receive = commands.add_parser(
+        "receive",
+        help="a webhook receiver on this machine: verifies each request's signature, prints each CloudEvent",
+    )
+    receive.add_argument("--host", default="127.0.0.1")
+    receive.add_argument("--port", type=int, default=9000)
+    receive.add_argument("--secret", action="append", required=True, metavar="WHSEC",
+                         help="the subscription's signing secret (whsec_...); repeat to accept several")
 
     args = parser.parse_args(argv)
     try:
@@ -57,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         "keys": _keys,
         "import": _import,
         "export": _export,
+        "receive": _receive,
     }[args.command]
     return handler(args, settings) or 0
 
@@ -162,33 +179,101 @@ def _import(args, settings: Settings) -> int:
     from tqdm import tqdm
 
     from app.db import create_engine
-    from app.importing import ImportError_, import_batches, read_ndjson
+    from app.importing import ImportStopped, Progress, import_file
+
+    name = "standard input" if str(args.file) == "-" else args.file.name
+
+    class Bars(Progress):
+        """Progress on standard error: the check (bytes of the file), then the write (events)."""
+
+        def __init__(self, size: int | None):
+            self.check = tqdm(total=size, unit="B", unit_scale=True, desc=f"checking {name}", disable=args.quiet)
+            self.write = None
+
+        def checked(self, nbytes: int) -> None:
+            self.check.update(nbytes)
+
+        def writing(self, events: int) -> None:
+            self.check.close()
+            self.write = tqdm(total=events, unit="event", desc=f"importing {name}", disable=args.quiet)
+
+        def written(self, events: int) -> None:
+            self.write.update(events)
+
+        def close(self) -> None:
+            self.check.close()
+            if self.write is not None:
+                self.write.close()
 
     engine = create_engine(settings.database_url, durability=settings.durability)
     try:
-        with args.file.open("rb") as stream:
-            lines = list(read_ndjson(stream))
-        with tqdm(total=len(lines), unit="event", desc=f"importing {args.file.name}", disable=args.quiet) as bar:
-            summary = import_batches(engine, lines, batch_size=args.batch_size, progress=bar.update)
-    except (ImportError_, OSError) as error:
+        with (sys.stdin.buffer if str(args.file) == "-" else args.file.open("rb")) as stream:
+            bars = Bars(None if str(args.file) == "-" else args.file.stat().st_size)
+            try:
+                report = import_file(engine, stream, dry_run=args.dry_run, batch_size=args.batch_size,
+                                     max_problems=args.max_problems, progress=bars)
+            finally:
+                bars.close()
+    except ImportStopped as stopped:
+        print(f"timeline: {stopped}", file=sys.stderr)
+        print(stopped.report.summary())
+        return 1
+    except OSError as error:
         print(f"timeline: {error}", file=sys.stderr)
         return 1
-    print(f"imported {summary.appended} events into {summary.incidents} incidents ({summary.skipped} already present)")
-    return 0
+    finally:
+        engine.dispose()
+    for line in report.problem_lines():
+        print(f"timeline: {line}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.refused else 0
 
 
 def _export(args, settings: Settings) -> int:
+    """The global log in position order, a page at a time (memory stays flat). Positions are gap-free
+    and only ever grow, so paging by position yields a consistent prefix of the log."""
+    import os
+
     from app.api.serialize import envelope
     from app.db import create_engine
     from app.store import EventStore
 
-    store = EventStore(create_engine(settings.database_url))
+    engine = create_engine(settings.database_url)
+    store = EventStore(engine)
     after = 0
     out = sys.stdout
-    while page := store.read_all(after_position=after, limit=1000):
-        for event in page:
-            out.write(json.dumps(envelope(event), separators=(",", ":")) + "\n")
-        after = page[-1].position
+    try:
+        while page := store.read_all(after_position=after, limit=1000):
+            out.write("".join(json.dumps(envelope(event), separators=(",", ":")) + "\n" for event in page))
+            after = page[-1].position
+        out.flush()
+    except BrokenPipeError:
+        # The reader has stopped (`timeline export | head`): the export ends there, quietly. Python
+        # would try to flush stdout again on exit and fail once more, so point it at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _receive(args, settings: Settings) -> int:
+    from app.receiver import make_server
+
+    try:
+        server = make_server(args.host, args.port, args.secret, sys.stdout)
+    except (ValueError, OSError) as error:
+        print(f"timeline: {error}", file=sys.stderr)
+        return 2
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    secrets = "1 secret" if len(args.secret) == 1 else f"{len(args.secret)} secrets"
+    print(f"listening on http://{host}:{server.server_address[1]} (any path), verifying with {secrets}; "
+          "Ctrl-C stops", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, MutableSet, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +13,7 @@ from events import catalog
 from events.admissible import text_problems
 from events.published import Published, parse_published
 from events.catalog import InvalidEvent, Problem
+from events.upcasting import upcast
 
 # A publication time a little ahead of our clock is tolerated (clock skew between newsrooms
 # and this server); one further in the future is a mistake in the request.
@@ -37,6 +38,11 @@ class EventCommand:
     data: Mapping[str, Any]
     reported_at: Published | datetime | str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # For the import (app.importing): the id to store the event under (None: a new uuid4), and the
+    # schema version `data` is written in (None: the current one). Data of an older version is
+    # checked once upcast and stored as written, as every old event is (events.upcasting).
+    event_id: str | None = None
+    schema_version: int | None = None
 
 
 def open_incident(
@@ -48,14 +54,16 @@ def open_incident(
     reported_at: Published | datetime | str | None = None,
     idempotency_key: str | None = None,
     idempotency_scope: str = "",
+    metadata: Mapping[str, Any] | None = None,
+    event_id: str | None = None,
+    schema_version: int | None = None,
 ) -> AppendResult:
     """Open a new incident's stream with IncidentOpened."""
+    command = EventCommand("IncidentOpened", data, reported_at, metadata or {}, event_id, schema_version)
     try:
-        validated = catalog.validate("IncidentOpened", data)
+        event = _opening(command, actor)
     except InvalidEvent as error:
         raise _located(error, (), strip_data=True) from None
-    published = _reported(reported_at, ("reported_at",))
-    event = _new_event("IncidentOpened", validated, published, {"actor": actor})
     try:
         return store.append(
             incident_id, [event], expected_version=0,
@@ -63,6 +71,33 @@ def open_incident(
         )
     except VersionConflict:
         raise IncidentExists(incident_id) from None
+
+
+def check_opening(
+    store: EventStore,
+    incident_id: str,
+    command: EventCommand,
+    *,
+    actor: str,
+    known_incidents: Container[str] | None = None,
+) -> NewEvent:
+    """open_incident's checks without the append: the event it would append, or the error it would raise
+    (InvalidEvent located as in an event, `data.title`; IncidentExists). For the import, which checks a
+    whole file before writing; `known_incidents`: see check_events."""
+    event = _opening(command, actor)
+    if _exists(store, incident_id, known_incidents):
+        raise IncidentExists(incident_id)
+    return event
+
+
+def _opening(command: EventCommand, actor: str) -> NewEvent:
+    try:
+        data, schema_version = _checked_data("IncidentOpened", command)
+    except InvalidEvent as error:
+        raise _located(error, ()) from None
+    published = _reported(command.reported_at, ("reported_at",))
+    metadata = _metadata(actor, command.metadata, ())
+    return _new_event("IncidentOpened", data, published, metadata, schema_version, command.event_id)
 
 
 def append_events(
@@ -74,8 +109,13 @@ def append_events(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
     idempotency_scope: str = "",
+    known_assertions: MutableSet[str] | None = None,
+    known_incidents: Container[str] | None = None,
 ) -> AppendResult:
-    """Validate a batch against the catalog and what the incident already holds, then append it."""
+    """Validate a batch against the catalog and what the incident already holds, then append it.
+
+    `known_assertions`, `known_incidents` (link targets only here): see check_events.
+    """
     if store.stream_version(incident_id) is None:
         raise IncidentNotFound(incident_id)
     new_events = [_validated(index, command, actor) for index, command in enumerate(commands)]
@@ -88,11 +128,49 @@ def append_events(
         )
         if earlier is not None:
             return earlier
-    _check_references(store, incident_id, new_events)
-    return store.append(
+    recorded = _check_references(store, incident_id, new_events, known_assertions, known_incidents)
+    result = store.append(
         incident_id, new_events, expected_version=expected_version,
         idempotency_key=idempotency_key, idempotency_scope=idempotency_scope,
     )
+    if known_assertions is not None:
+        known_assertions |= recorded
+    return result
+
+
+def check_events(
+    store: EventStore,
+    incident_id: str,
+    commands: Sequence[EventCommand],
+    *,
+    actor: str,
+    known_assertions: MutableSet[str] | None = None,
+    known_incidents: Container[str] | None = None,
+) -> list[NewEvent]:
+    """append_events' checks without the append: the events it would append, or the error it would raise.
+
+    For a caller that checks a whole file before it writes anything (the import), two caches it
+    keeps across calls, so that no call reads a whole incident again (per batch, that would make
+    a long import quadratic):
+    - `known_assertions`: the assertion ids recorded in this incident so far, read from the store
+      once and then kept up to date: this call adds the ones its batch records once the batch
+      passes, append_events once it has landed;
+    - `known_incidents`: the incidents open so far (in the store, or opened earlier in the file),
+      asked instead of the store whether this incident and the targets of IncidentsLinked exist.
+    """
+    if not _exists(store, incident_id, known_incidents):
+        raise IncidentNotFound(incident_id)
+    new_events = [_validated(index, command, actor) for index, command in enumerate(commands)]
+    recorded = _check_references(store, incident_id, new_events, known_assertions, known_incidents)
+    if known_assertions is not None:
+        known_assertions |= recorded
+    return new_events
+
+
+def _exists(store: EventStore, incident_id: str, known_incidents: Container[str] | None) -> bool:
+    if known_incidents is not None:
+        return incident_id in known_incidents
+    return store.stream_version(incident_id) is not None
 
 
 def _validated(index: int, command: EventCommand, actor: str) -> NewEvent:
@@ -100,55 +178,118 @@ def _validated(index: int, command: EventCommand, actor: str) -> NewEvent:
     if command.type == "IncidentOpened":
         raise InvalidEvent([Problem((*where, "type"), "the incident is already open; IncidentOpened comes only from POST /v1/incidents")])
     try:
-        data = catalog.validate(command.type, command.data)
+        data, schema_version = _checked_data(command.type, command)
     except InvalidEvent as error:
         raise _located(error, where) from None
     published = _reported(command.reported_at, (*where, "reported_at"))
-    metadata = {"actor": actor, **{k: v for k, v in command.metadata.items() if v is not None}}
-    unstorable = [Problem((*where, "metadata", *at), message) for at, message in text_problems(metadata)]
+    metadata = _metadata(actor, command.metadata, where)
+    return _new_event(command.type, data, published, metadata, schema_version, command.event_id)
+
+
+def _checked_data(type_name: str, command: EventCommand) -> tuple[dict[str, Any], int]:
+    """The data to store and its schema version (problems located as in an event: `data.kind`).
+
+    Data in the current version is validated and stored normalised. Data in an older version (an
+    export of an older store) is stored as written, like every old event, and upcast when read
+    (events.upcasting): so it is held to what a read needs, storable text and validity once upcast.
+    """
+    current = catalog.current_version(type_name)
+    version = command.schema_version
+    if version is None or (type(version) is int and version == current):
+        return catalog.validate(type_name, command.data), current
+    if type(version) is not int or not 1 <= version < current:
+        span = f"1 to {current}" if current > 1 else "1"
+        raise InvalidEvent([Problem(("schema_version",), f"{type_name} has schema version {span}, not {version!r}")])
+    if not isinstance(command.data, Mapping):
+        raise InvalidEvent([Problem(("data",), "must be a JSON object")])
+    written = dict(command.data)
+    unstorable = [Problem(("data", *at), message) for at, message in text_problems(written)]
     if unstorable:
         raise InvalidEvent(unstorable)
-    return _new_event(command.type, data, published, metadata)
+    try:
+        reached, upcast_data = upcast(type_name, version, dict(written))  # a copy: what is stored stays as written
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise InvalidEvent([Problem(("data",), f"cannot be read as {type_name} v{version}: {error!r}")]) from None
+    if reached != current:
+        raise InvalidEvent([Problem(("schema_version",), f"no upcaster takes {type_name} from v{reached} to v{current}")])
+    catalog.validate(type_name, upcast_data)
+    return written, version
 
 
-def _new_event(type_name: str, data: dict[str, Any], published: Published | None, metadata: dict[str, Any]) -> NewEvent:
+def _metadata(actor: str, metadata: Mapping[str, Any], where: tuple) -> dict[str, Any]:
+    merged = {"actor": actor, **{k: v for k, v in metadata.items() if v is not None}}
+    unstorable = [Problem((*where, "metadata", *at), message) for at, message in text_problems(merged)]
+    if unstorable:
+        raise InvalidEvent(unstorable)
+    return merged
+
+
+def _new_event(
+    type_name: str,
+    data: dict[str, Any],
+    published: Published | None,
+    metadata: dict[str, Any],
+    schema_version: int | None = None,
+    event_id: str | None = None,
+) -> NewEvent:
     return NewEvent(
-        type_name, data, catalog.current_version(type_name), published.moment if published else None, metadata,
+        type_name, data, schema_version or catalog.current_version(type_name),
+        published.moment if published else None, metadata, event_id,
         reported_day=published.day if published else None,
     )
 
 
-def _check_references(store: EventStore, incident_id: str, new_events: list[NewEvent]) -> None:
+def _check_references(
+    store: EventStore,
+    incident_id: str,
+    new_events: list[NewEvent],
+    known_assertions: MutableSet[str] | None = None,
+    known_incidents: Container[str] | None = None,
+) -> set[str]:
     """Every assertion an event points at must be recorded in this incident, earlier or in this batch.
 
     Assertions are never removed, so this check needs no lock: what exists now still exists
     when the append commits. A new AssertionRecorded must not reuse an id; two concurrent
     appends could both pass that check, and the fold then keeps the first (see the timeline fold).
+    A caller's cache (`known_assertions`) has the same property: the ids it holds stay recorded.
+    Returns the assertion ids this batch records (the caller's cache is not changed here).
     """
     referencing = [e for e in new_events if e.type in catalog.ASSERTION_EVENTS]
     links = [e for e in new_events if e.type == "IncidentsLinked"]
     if not referencing and not links:
-        return
-    known = store.data_values(incident_id, "AssertionRecorded", "assertion_id") if referencing else set()
+        return set()
+    if known_assertions is not None:
+        known = known_assertions
+    else:
+        known = store.data_values(incident_id, "AssertionRecorded", "assertion_id") if referencing else set()
+    recorded: set[str] = set()
     problems: list[Problem] = []
     for index, event in enumerate(new_events):
-        data = event.data
+        data = _current_data(event)
         if event.type == "AssertionRecorded":
-            if data["assertion_id"] in known:
+            if data["assertion_id"] in known or data["assertion_id"] in recorded:
                 problems.append(Problem(("events", index, "data", "assertion_id"), f"assertion {data['assertion_id']!r} is already recorded in this incident; revise it instead"))
-            known.add(data["assertion_id"])
+            recorded.add(data["assertion_id"])
             continue
         for key in ("assertion_id", "by_assertion_id"):
-            if key in data and event.type in catalog.ASSERTION_EVENTS and data[key] not in known:
+            if key in data and event.type in catalog.ASSERTION_EVENTS and data[key] not in known and data[key] not in recorded:
                 problems.append(Problem(("events", index, "data", key), f"no assertion {data[key]!r} is recorded in incident {incident_id!r}"))
         if event.type == "IncidentsLinked":
             related = data["related_incident_id"]
             if related == incident_id:
                 problems.append(Problem(("events", index, "data", "related_incident_id"), "an incident cannot be linked to itself"))
-            elif store.stream_version(related) is None:
+            elif not _exists(store, related, known_incidents):
                 problems.append(Problem(("events", index, "data", "related_incident_id"), f"there is no incident {related!r}"))
     if problems:
         raise InvalidEvent(problems)
+    return recorded
+
+
+def _current_data(event: NewEvent) -> Mapping[str, Any]:
+    """The event's data in the current schema (data of an older version is stored as written)."""
+    if event.schema_version == catalog.current_version(event.type):
+        return event.data
+    return upcast(event.type, event.schema_version, dict(event.data))[1]
 
 
 def _reported(reported_at: Published | datetime | str | None, location: tuple) -> Published | None:

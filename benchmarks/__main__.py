@@ -21,6 +21,8 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "append": ("benchmarks.append", "append throughput: this store vs eventsourcing vs the raw-driver floor"),
     "timeline": ("benchmarks.timeline", "timeline reads: the pure fold, GET /timeline, as-of reads at the end of long histories"),
     "webhooks": ("benchmarks.webhooks", "webhook delivery: append-to-delivery latency, deliveries/s, a hanging receiver beside fast ones"),
+    "extraction": ("benchmarks.extraction", "proposing a report's dated facts: ms per report, against an empty and a full record"),
+    "import": ("benchmarks.importing", "timeline import of a large generated file: events/s vs the raw-driver floor, peak RSS"),
 }
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from app.store import EventStore
+from app.store import EventStore, NewEvent
 from app.store.keys import KeyRing
-from tests.support.live import timeline
+from tests.support.live import REPO, timeline
 
 SAMPLES = Path(__file__).resolve().parents[2] / "events" / "samples" / "minneapolis-2026.ndjson"
 
@@ -45,19 +49,53 @@ def test_bad_scopes_are_refused(env, engine):
 
 def test_import_is_checked_first_and_harmless_to_repeat(env, store, tmp_path):
     first = timeline("import", str(SAMPLES), env=env)
-    assert "imported 122 events into 5 incidents" in first.stdout
-    assert "importing" in first.stderr  # the progress bar
+    assert "imported 122 events into 5 incidents (0 already present, 0 refused)" in first.stdout
+    assert "checking" in first.stderr and "importing" in first.stderr  # the progress bars
     again = timeline("import", str(SAMPLES), env=env)
-    assert "imported 0 events" in again.stdout and "122 already present" in again.stdout
+    assert "imported 0 events into 0 incidents (122 already present, 0 refused)" in again.stdout
     assert store.head_position() == 122
 
     broken = tmp_path / "broken.ndjson"
     opened = {"incident_id": "fresh-incident", "type": "IncidentOpened", "data": {"title": "Fresh"}}
     invalid = {"incident_id": "fresh-incident", "type": "AssertionRecorded", "data": {"assertion_id": "x"}}
-    broken.write_text(json.dumps(opened) + "\n" + json.dumps(invalid) + "\n")
-    result = timeline("import", str(broken), env=env, check=False)
-    assert result.returncode == 1 and "line 2" in result.stderr
-    assert store.head_position() == 122  # nothing of the bad file was written
+    dangling = {"incident_id": "fresh-incident", "type": "AssertionRanked", "data": {"assertion_id": "y", "rank": "normal"}}
+    retitled = {"incident_id": "alex-pretti-shooting", "type": "IncidentOpened", "data": {"title": "Another title"}}
+    revised = {"incident_id": "fresh-incident", "type": "IncidentRevised", "data": {"summary": "Later"}, "reported_at": "soon"}
+    broken.write_text("\n".join(json.dumps(line) for line in (opened, invalid, revised, dangling, retitled)) + "\n")
+    for extra in ((), ("--dry-run",)):
+        result = timeline("import", str(broken), "--quiet", *extra, env=env, check=False)
+        assert result.returncode == 1
+        problems = [line for line in result.stderr.splitlines() if line.startswith("timeline: line ")]
+        assert [line.split(":")[1].strip() for line in problems] == ["line 2", "line 3", "line 4", "line 5"], result.stderr
+        assert "line 5: conflict: incident 'alex-pretti-shooting' is already open" in problems[3]
+        assert "4 lines (1 of them a conflict)" in result.stdout and "nothing" in result.stdout
+        assert store.head_position() == 122  # nothing of the bad file was written
+
+
+def test_a_dry_run_says_what_would_happen_and_writes_nothing(env, store, tmp_path):
+    timeline("import", str(SAMPLES), env=env)
+    lines = SAMPLES.read_text().splitlines()
+    extra = {"incident_id": "alex-pretti-shooting", "type": "AssertionRanked",
+             "data": {"assertion_id": "noem-weapon-claim", "rank": "deprecated", "reason": "contradicted by the videos"}}
+    extended = tmp_path / "extended.ndjson"
+    extended.write_text("\n".join([json.dumps(extra), *reversed(lines)]) + "\n")
+    dry = timeline("import", str(extended), "--dry-run", env=env)
+    assert dry.stdout.strip() == (
+        "dry run: would import 1 event into 1 incident (122 already present, 0 refused); nothing was written"
+    )
+    assert store.head_position() == 122
+    real = timeline("import", str(extended), env=env)
+    assert "imported 1 event into 1 incident (122 already present, 0 refused)" in real.stdout
+    assert store.head_position() == 123
+
+
+def test_import_reads_standard_input(env, store):
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "import", "-", "--quiet"], input=SAMPLES.read_bytes(),
+        env={**os.environ, **env}, cwd=REPO, capture_output=True, timeout=120, check=True,
+    )
+    assert b"imported 122 events into 5 incidents" in result.stdout
+    assert store.head_position() == 122
 
 
 def test_export_round_trips_through_import(env, store, tmp_path, request):
@@ -73,12 +111,36 @@ def test_export_round_trips_through_import(env, store, tmp_path, request):
     other_url = f"sqlite:///{tmp_path / 'other.db'}"
     timeline("migrate", env={"TIMELINE_DATABASE_URL": other_url})
     timeline("import", str(dump), env={"TIMELINE_DATABASE_URL": other_url})
+    again = timeline("import", str(dump), env={"TIMELINE_DATABASE_URL": other_url})
+    assert "imported 0 events into 0 incidents (122 already present, 0 refused)" in again.stdout
     from app.db import create_engine
 
     other = EventStore(create_engine(other_url))
-    copied = other.read_all(limit=1000)
-    original = store.read_all(limit=1000)
-    assert [(e.event_id, e.incident_id, e.version, e.type, e.data, e.reported_at) for e in copied] == [
-        (e.event_id, e.incident_id, e.version, e.type, e.data, e.reported_at) for e in original
-    ]
+
+    def log(events):
+        return [(e.position, e.event_id, e.incident_id, e.version, e.type, e.schema_version, e.data, e.metadata,
+                 e.reported_at, e.reported_day) for e in events]
+
+    assert log(other.read_all(limit=1000)) == log(store.read_all(limit=1000))
     other.engine.dispose()
+
+
+def test_export_into_head_ends_quietly(env, store):
+    """`timeline export | head -n 1`: the reader stops early; the export ends there, exit 0, nothing on stderr."""
+    # ~1.5 MB of log, far more than a pipe holds: the export is still writing when head leaves
+    store.append("bulk", [NewEvent("IncidentOpened", {"title": "Bulk"})])
+    for _ in range(2):
+        store.append("bulk", [NewEvent("IncidentRevised", {"summary": "s" * 600}) for _ in range(1000)])
+    result = subprocess.run(
+        ["sh", "-c", f"{shlex.quote(sys.executable)} -m app.cli export | head -n 1"],
+        env={**os.environ, **env}, cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    assert json.loads(result.stdout)["position"] == 1
+
+    export = subprocess.Popen([sys.executable, "-m", "app.cli", "export"], env={**os.environ, **env}, cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert json.loads(export.stdout.readline())["position"] == 1
+    export.stdout.close()  # as head does after its line
+    _, stderr = export.communicate(timeout=120)
+    assert export.returncode == 0 and stderr == b""
