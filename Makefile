@@ -17,11 +17,17 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# `make run` is a demo on this machine, so webhooks may reach a receiver here (plain http, loopback:
+# see "Webhooks" in README.md); `timeline serve` alone refuses both. The environment wins over these.
+run: export TIMELINE_WEBHOOK_ALLOW_HTTP ?= true
+run: export TIMELINE_WEBHOOK_ALLOW_NETWORKS ?= 127.0.0.0/8
 run: install
 	$(BIN)/timeline migrate
 	$(BIN)/timeline import $(SAMPLES)
-	@echo "A demo API key with the write scope (shown once):"
-	@$(BIN)/timeline keys create --name demo --scopes write | tail -n 1
+	@echo "A demo API key with the write and webhooks scopes, for every example in README.md (shown once):"
+	@$(BIN)/timeline keys create --name demo --scopes write,webhooks | tail -n 1
+	@echo "Webhooks may reach receivers on this machine (TIMELINE_WEBHOOK_ALLOW_HTTP=$$TIMELINE_WEBHOOK_ALLOW_HTTP," \
+	      "TIMELINE_WEBHOOK_ALLOW_NETWORKS=$$TIMELINE_WEBHOOK_ALLOW_NETWORKS): see Webhooks in README.md"
 	@echo "Serving on http://$(HOST):$(PORT)  (widget: http://$(HOST):$(PORT)/widget/incidents/alex-pretti-shooting)"
 	$(BIN)/timeline serve --host $(HOST) --port $(PORT)
 

@@ -95,6 +95,7 @@ def _not_modified(request: Request, etag: str) -> bool:
 
 
 @router.get("/v1/incidents/{incident_id}/timeline")
+@router.head("/v1/incidents/{incident_id}/timeline", include_in_schema=False)
 def timeline(
     incident_id: str,
     request: Request,
@@ -106,7 +107,7 @@ def timeline(
     history: Annotated[bool, Query(description="include each revision's earlier values")] = False,
     format: Literal["json", "timelinejs", "csv", "ndjson"] = "json",
 ):
-    """The incident's timeline at a cut-off, ordered by when things happened."""
+    """The incident's timeline at a cut-off, ordered by when things happened (HEAD: its headers, e.g. the ETag)."""
     version = timelines.version_for(incident_id, cut_off, _current_version(store, incident_id))
     described = describe_cut_off(cut_off)
     etag = _etag(incident_id, version, described, describe_filters(filters), history, format, PROJECTION_VERSION)
@@ -122,7 +123,11 @@ def timeline(
     }
     if state.get("unreadable"):
         body["unreadable"] = state["unreadable"]
-    return render_export(body, format, headers)
+    response = render_export(body, format, headers)
+    if request.method == "HEAD":
+        # The GET's status and headers (its ETag, type and length), without the body.
+        return Response(status_code=response.status_code, headers=dict(response.headers))
+    return response
 
 
 def _parse_bound(name: str, raw: str) -> CutOff:
