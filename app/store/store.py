@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -221,15 +221,42 @@ class EventStore:
             query = query.limit(limit)
         return self._fetch(query)
 
-    def read_all(self, *, after_position: int = 0, limit: int = 100) -> list[StoredEvent]:
-        """The global log in position order, a page at a time."""
+    def read_all(
+        self,
+        *,
+        after_position: int = 0,
+        limit: int = 100,
+        up_to_position: int | None = None,
+        incident_ids: Collection[str] | None = None,
+        types: Collection[str] | None = None,
+    ) -> list[StoredEvent]:
+        """The global log in position order, a page at a time.
+
+        Optionally only up to a position (inclusive), and only some incidents or event types
+        (None: all of them).
+        """
         query = (
             sa.select(events)
             .where(events.c.position > after_position)
             .order_by(events.c.position)
             .limit(limit)
         )
+        if up_to_position is not None:
+            query = query.where(events.c.position <= up_to_position)
+        if incident_ids is not None:
+            query = query.where(events.c.incident_id.in_(list(incident_ids)))
+        if types is not None:
+            query = query.where(events.c.type.in_(list(types)))
         return self._fetch(query)
+
+    def read_positions(self, positions: Collection[int]) -> list[StoredEvent]:
+        """The events at these global positions, in position order (positions not in the log are left out)."""
+        wanted = sorted(set(positions))
+        found: list[StoredEvent] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found += self._fetch(sa.select(events).where(events.c.position.in_(chunk)).order_by(events.c.position))
+        return found
 
     def head_position(self) -> int:
         """The highest position committed so far (0 for an empty store)."""

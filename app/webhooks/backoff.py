@@ -1,9 +1,14 @@
-"""Retry timing for webhook deliveries: a schedule, jitter, and Retry-After."""
+"""Retry timing for webhook deliveries: a schedule, jitter, and Retry-After (pure, no I/O).
+
+A failed delivery waits the schedule's delay for its failure count; past the end of the schedule
+the last delay repeats. A delivery is never dropped or parked by the schedule: what ends the
+retries is the failure span (`RetryPolicy.disable_after` in app.webhooks.retry), which disables
+the subscription and keeps the delivery queued for when it is re-enabled.
+"""
 
 from __future__ import annotations
 
 import math
-import random
 import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -13,13 +18,14 @@ __all__ = [
     "DEFAULT_SCHEDULE",
     "JITTER",
     "MAX_RETRY_AFTER",
+    "jittered",
     "next_delay",
     "parse_retry_after",
     "parse_schedule",
 ]
 
-# Seconds after failed attempt 1, 2, ...: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h
-# (about 3.3 days in all) before the delivery is parked.
+# Seconds after failure 1, 2, ...: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (about
+# 3.3 days in all), then every 24 h until the failure span disables the subscription.
 DEFAULT_SCHEDULE = "5,300,1800,7200,18000,36000,50400,72000,86400"
 JITTER = 0.2  # each delay is drawn uniformly from [0.8 d, 1.2 d]
 MAX_RETRY_AFTER = 24 * 3600.0  # a receiver cannot push a retry further out than this
@@ -46,26 +52,26 @@ def parse_schedule(text: str) -> tuple[float, ...]:
     return tuple(delays)
 
 
-def next_delay(
-    attempt: int,
-    schedule: Sequence[float],
-    *,
-    retry_after: float | None,
-    rng: random.Random,
-) -> float | None:
-    """Seconds to wait after failed attempt number `attempt` (1-based), or None to give up.
+def jittered(base: float, draw: float) -> float:
+    """`base` moved within ±JITTER by `draw`, a uniform draw from [0, 1] (0 -> 0.8 base, 1 -> 1.2 base)."""
+    if not 0.0 <= draw <= 1.0:
+        raise ValueError(f"a jitter draw lies in [0, 1], not {draw!r}")
+    low, high = base * (1 - JITTER), base * (1 + JITTER)
+    return min(high, low + (high - low) * draw)  # min: no rounding past the band's top
 
-    Attempt n waits `schedule[n-1]` scaled by a uniform factor in [1 - JITTER, 1 + JITTER], so
-    receivers that failed together do not all come back at once. A `retry_after` the receiver
-    asked for wins when it is longer, capped at MAX_RETRY_AFTER. Once the schedule is used up the
-    answer is None, whatever Retry-After says: the delivery is parked.
+
+def next_delay(failure: int, schedule: Sequence[float], *, retry_after: float | None, draw: float) -> float:
+    """Seconds to wait after a delivery's `failure`-th failure (1-based).
+
+    Failure n waits `schedule[n-1]`, past the end of the schedule its last entry, scaled by
+    `jittered` so receivers that failed together do not all come back at once. A `retry_after`
+    the receiver asked for wins when it is longer, capped at MAX_RETRY_AFTER.
     """
-    if attempt < 1:
-        raise ValueError(f"attempt numbers start at 1, not {attempt}")
-    if attempt > len(schedule):
-        return None
-    base = schedule[attempt - 1]
-    delay = rng.uniform(base * (1 - JITTER), base * (1 + JITTER))
+    if failure < 1:
+        raise ValueError(f"failures are counted from 1, not {failure}")
+    if not schedule:
+        raise ValueError("the retry schedule needs at least one delay")
+    delay = jittered(schedule[min(failure, len(schedule)) - 1], draw)
     if retry_after is not None and not math.isnan(retry_after):
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return max(delay, 0.0)

@@ -36,6 +36,7 @@ __all__ = [
     "WEBHOOK_LIMITS",
     "make_client",
     "system_resolver",
+    "webhook_client",
 ]
 
 ALLOW_NETWORKS_ENV = "TIMELINE_WEBHOOK_ALLOW_NETWORKS"
@@ -465,8 +466,17 @@ def make_client(
     `timeout` bounds each phase (connect incl. DNS, write, each read, pool wait), not the whole
     request: wrap an attempt in `anyio.fail_after` for an overall limit.
     """
+    return webhook_client(PolicyTransport(policy, resolver=resolver, verify=verify, limits=limits), timeout=timeout)
+
+
+def webhook_client(transport: httpx.AsyncBaseTransport, *, timeout: float) -> httpx.AsyncClient:
+    """An AsyncClient for webhook deliveries over `transport`: no redirects followed, no env proxies.
+
+    Production passes a `PolicyTransport` (see `make_client`); tests may pass an
+    `httpx.MockTransport`, which then stands in for the destination policy too.
+    """
     return httpx.AsyncClient(
-        transport=PolicyTransport(policy, resolver=resolver, verify=verify, limits=limits),
+        transport=transport,
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
         trust_env=False,

@@ -107,8 +107,8 @@ def lock_subscription(conn: Connection, subscription_id: str, owner: str | None 
     """Read (and on PostgreSQL row-lock until commit) one subscription; None if absent or not the owner's.
 
     Lock order everywhere in webhooks: the subscription row first, then its deliveries. The
-    dispatcher's fan-out and result recording take them in the same order (subscriptions sorted
-    by id), so no two transactions can wait on each other in a cycle.
+    delivery queue's fan-out and record (app.webhooks.queue) take them in the same order
+    (subscriptions sorted by id), so no two transactions can wait on each other in a cycle.
     """
     query = sa.select(subs).where(subs.c.id == subscription_id)
     if owner is not None:
@@ -180,7 +180,7 @@ def pause_owned_by(conn: Connection, revoked: Sequence[ApiKey], now: datetime) -
     subscription that was disabled keeps its earlier reason after it.
     """
     owners = {key.id: key for key in revoked}
-    # Subscriptions in id order, as the dispatcher locks them: no deadlock cycle with it.
+    # Subscriptions in id order, as the delivery queue locks them: no deadlock cycle with it.
     query = (
         sa.select(subs.c.id, subs.c.owner_key_id, subs.c.status, subs.c.disabled_reason)
         .where(subs.c.owner_key_id.in_(list(owners)))
@@ -401,9 +401,9 @@ class Subscriptions:
     def replay(self, owner: str, subscription_id: str, from_position: int) -> int:
         """Send every matching event again from `from_position` on; returns how many will be re-queued.
 
-        The checkpoint moves back to `from_position - 1`, and the dispatcher's fan-out queues the
-        events again from there, a window at a time (so a replay of a long history does not
-        flood the queue). An event still queued is not queued twice. The receiver sees the same
+        The checkpoint moves back to `from_position - 1`, and the delivery queue's fan-out
+        queues the events again from there, a window at a time (so a replay of a long history
+        does not flood the queue). An event still queued is not queued twice. The receiver sees the same
         `webhook-id` (the event id) as the first time, so it can tell a replay from a new event.
         """
         if from_position < 1:
@@ -411,7 +411,8 @@ class Subscriptions:
         d = webhook_deliveries
         with self._writer() as conn, conn.begin():
             # The subscription row lock (PostgreSQL; BEGIN IMMEDIATE on SQLite) serializes this
-            # with the fan-out, which reads and moves the checkpoint under the same lock.
+            # with the fan-out's write, which re-reads the checkpoint under the same lock and
+            # drops a plan read before this moved it (see DeliveryQueue.write_fan_out).
             row = lock_subscription(conn, subscription_id, owner)
             if row is None:
                 raise SubscriptionNotFound(subscription_id)

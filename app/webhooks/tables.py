@@ -33,7 +33,7 @@ webhook_subscriptions = sa.Table(
     sa.Column("disabled_reason", sa.String(1000), nullable=True),
     sa.Column("disabled_at", UTCDateTime, nullable=True),
     # Every event with a position <= checkpoint has been considered: queued in
-    # webhook_deliveries if it matched the filter, skipped if not. See Dispatcher.fan_out.
+    # webhook_deliveries if it matched the filter, skipped if not. See app.webhooks.queue.
     sa.Column("checkpoint", sa.BigInteger, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),

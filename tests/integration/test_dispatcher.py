@@ -510,9 +510,8 @@ def test_the_queue_is_bounded_and_the_log_holds_the_rest(database_url, engine, s
     for round_ in range(4):
         for incident in ("alpha", "bravo", "charlie"):
             ids += append(store, incident, start=round_)
-    dispatcher = Dispatcher(engine, webhook_settings(database_url))
-    dispatcher.queue_window = 5
-    assert dispatcher.fan_out() is True
+    dispatcher = Dispatcher(engine, webhook_settings(database_url), queue_window=5)
+    assert dispatcher.queue.fan_out() is True
     assert queued(engine, subscription.id) == 5
     assert subscriptions.get(OWNER, subscription.id).checkpoint == 5  # where the log takes over
     assert subscriptions.get(OWNER, subscription.id).backlog == 12

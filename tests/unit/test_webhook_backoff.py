@@ -37,34 +37,47 @@ def test_bad_schedules_are_refused_clearly(text):
         parse_schedule(text)
 
 
-def test_the_schedule_runs_out():
-    rng = random.Random(1)
+def test_past_the_end_of_the_schedule_its_last_delay_repeats():
+    # Nothing is parked or dropped by the schedule: the failure span ends the retries (retry.decide).
     schedule = (5.0, 300.0)
-    assert next_delay(2, schedule, retry_after=None, rng=rng) is not None
-    assert next_delay(3, schedule, retry_after=None, rng=rng) is None
-    assert next_delay(3, schedule, retry_after=10.0, rng=rng) is None
+    assert next_delay(2, schedule, retry_after=None, draw=0.5) == 300.0
+    assert next_delay(3, schedule, retry_after=None, draw=0.5) == 300.0
+    assert next_delay(50, schedule, retry_after=None, draw=0.0) == 240.0
+    assert next_delay(3, schedule, retry_after=1000.0, draw=0.5) == 1000.0
 
 
-def test_attempts_count_from_one():
+def test_failures_count_from_one():
     with pytest.raises(ValueError):
-        next_delay(0, (5.0,), retry_after=None, rng=random.Random(1))
+        next_delay(0, (5.0,), retry_after=None, draw=0.5)
+
+
+def test_a_draw_outside_the_unit_interval_is_refused():
+    for draw in (-0.1, 1.1, math.nan):
+        with pytest.raises(ValueError):
+            next_delay(1, (5.0,), retry_after=None, draw=draw)
+
+
+def test_the_draw_places_the_delay_in_the_jitter_band():
+    assert next_delay(1, (100.0,), retry_after=None, draw=0.0) == pytest.approx(80.0)
+    assert next_delay(1, (100.0,), retry_after=None, draw=0.5) == pytest.approx(100.0)
+    assert next_delay(1, (100.0,), retry_after=None, draw=1.0) == pytest.approx(120.0)
 
 
 def test_jitter_actually_spreads_delays():
     rng = random.Random(7)
-    delays = {next_delay(1, (100.0,), retry_after=None, rng=rng) for _ in range(50)}
+    delays = {next_delay(1, (100.0,), retry_after=None, draw=rng.random()) for _ in range(50)}
     assert len(delays) > 40
 
 
 schedules = st.lists(st.floats(min_value=0.001, max_value=1e6), min_size=1, max_size=12).map(tuple)
+draws = st.floats(min_value=0.0, max_value=1.0)
 
 
-@given(schedules, st.data(), st.randoms(use_true_random=False))
-def test_delays_stay_within_the_jitter_band(schedule, data, rng):
-    attempt = data.draw(st.integers(min_value=1, max_value=len(schedule)))
-    delay = next_delay(attempt, schedule, retry_after=None, rng=rng)
-    base = schedule[attempt - 1]
-    assert delay is not None
+@given(schedules, st.data(), draws)
+def test_delays_stay_within_the_jitter_band(schedule, data, draw):
+    failure = data.draw(st.integers(min_value=1, max_value=len(schedule)))
+    delay = next_delay(failure, schedule, retry_after=None, draw=draw)
+    base = schedule[failure - 1]
     assert base * (1 - JITTER) <= delay <= base * (1 + JITTER)
     assert delay > 0
 
@@ -72,26 +85,28 @@ def test_delays_stay_within_the_jitter_band(schedule, data, rng):
 @given(
     schedules,
     st.data(),
-    st.randoms(use_true_random=False),
+    draws,
     st.floats(min_value=-1e9, max_value=1e12) | st.just(math.inf),
 )
-def test_a_longer_retry_after_wins_up_to_the_cap(schedule, data, rng, retry_after):
-    attempt = data.draw(st.integers(min_value=1, max_value=len(schedule)))
-    delay = next_delay(attempt, schedule, retry_after=retry_after, rng=rng)
-    base = schedule[attempt - 1]
-    assert delay is not None and delay >= 0
+def test_a_longer_retry_after_wins_up_to_the_cap(schedule, data, draw, retry_after):
+    failure = data.draw(st.integers(min_value=1, max_value=len(schedule)))
+    delay = next_delay(failure, schedule, retry_after=retry_after, draw=draw)
+    base = schedule[failure - 1]
+    assert delay >= 0
     assert delay >= base * (1 - JITTER)
     assert delay >= min(retry_after, MAX_RETRY_AFTER)
     assert delay <= max(base * (1 + JITTER), MAX_RETRY_AFTER)
 
 
-@given(schedules, st.integers(min_value=1, max_value=100), st.randoms(use_true_random=False))
-def test_past_the_schedule_there_is_no_delay(schedule, extra, rng):
-    assert next_delay(len(schedule) + extra, schedule, retry_after=60.0, rng=rng) is None
+@given(schedules, st.integers(min_value=1, max_value=100), draws)
+def test_past_the_schedule_the_last_step_repeats(schedule, extra, draw):
+    delay = next_delay(len(schedule) + extra, schedule, retry_after=None, draw=draw)
+    assert delay == next_delay(len(schedule), schedule, retry_after=None, draw=draw)
+    assert schedule[-1] * (1 - JITTER) <= delay <= schedule[-1] * (1 + JITTER)
 
 
 def test_nan_retry_after_is_ignored():
-    delay = next_delay(1, (10.0,), retry_after=math.nan, rng=random.Random(3))
+    delay = next_delay(1, (10.0,), retry_after=math.nan, draw=random.Random(3).random())
     assert 8.0 <= delay <= 12.0
 
 
@@ -133,7 +148,7 @@ def test_delta_seconds_round_trip(seconds):
     assert parse_retry_after(str(seconds), NOW) == float(seconds)
 
 
-@given(st.integers(min_value=-10**7, max_value=10**8))
+@given(st.integers(min_value=-(10**7), max_value=10**8))
 def test_http_dates_round_trip(offset):
     when = NOW + timedelta(seconds=offset)
     assert parse_retry_after(format_datetime(when, usegmt=True), NOW) == max(0.0, float(offset))
