@@ -7,7 +7,7 @@ PORT ?= 8000
 SAMPLES := events/samples/minneapolis-2026.ndjson
 export TIMELINE_DATABASE_URL ?= sqlite:///./timeline.db
 
-.PHONY: install run serve test bench clean browsers
+.PHONY: install run serve test test-fast check bench clean browsers
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,18 @@ $(TIMELINEJS): tests/e2e/package.json
 	npm install --prefix tests/e2e --no-package-lock --no-audit --no-fund
 	touch $@
 
-test: install browsers $(TIMELINEJS)
+# Static checks: ruff (lint and format) and mypy, with the settings in pyproject.toml.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: install browsers $(TIMELINEJS) check
 	$(BIN)/python -m pytest
+
+# The unit and API tests alone (SQLite and PostgreSQL), for the edit-test loop.
+test-fast: install
+	$(BIN)/python -m pytest -q tests/unit tests/api
 
 bench: install
 	$(BIN)/python -m benchmarks

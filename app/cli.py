@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     revoke.add_argument("key")
     revoke.add_argument(
-        "--hand-over-to", metavar="KEY",
+        "--hand-over-to",
+        metavar="KEY",
         help="give its subscriptions to this key (id or prefix, with the webhooks scope), which can resume them",
     )
 
@@ -44,8 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         "and a file with any problem writes nothing",
     )
     load.add_argument("file", type=Path, help="the NDJSON file ('-': standard input)")
-    load.add_argument("--dry-run", action="store_true",
-                      help="check everything, write nothing: say what would be imported, skipped and refused")
+    load.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check everything, write nothing: say what would be imported, skipped and refused",
+    )
     load.add_argument("--batch-size", type=int, default=1000, help="events per append (default: 1000)")
     load.add_argument("--max-problems", type=int, default=100, help="lines with problems to list (default: 100)")
     load.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -58,8 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     receive.add_argument("--host", default="127.0.0.1")
     receive.add_argument("--port", type=int, default=9000)
-    receive.add_argument("--secret", action="append", required=True, metavar="WHSEC",
-                         help="the subscription's signing secret (whsec_...); repeat to accept several")
+    receive.add_argument(
+        "--secret",
+        action="append",
+        required=True,
+        metavar="WHSEC",
+        help="the subscription's signing secret (whsec_...); repeat to accept several",
+    )
 
     args = parser.parse_args(argv)
     try:
@@ -93,7 +102,10 @@ def _serve(args, settings: Settings) -> int:
     from app.api.main import create_app
 
     uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, log_level="info",
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
         http=with_header_timeout(settings.header_timeout_seconds),
         timeout_keep_alive=settings.keep_alive_seconds,
         h11_max_incomplete_event_size=settings.max_header_bytes,
@@ -168,10 +180,12 @@ def _keys(args, settings: Settings) -> int:
             print(f"paused its {len(revocation.paused)} webhook subscription(s): {', '.join(revocation.paused)}")
             heir = revocation.handed_over_to
             if heir is not None:
-                print(f"they now belong to {heir.name} ({heir.id}), which resumes them with PATCH "
-                      "/v1/subscriptions/{id} {\"paused\": false}")
+                print(
+                    f"they now belong to {heir.name} ({heir.id}), which resumes them with PATCH "
+                    '/v1/subscriptions/{id} {"paused": false}'
+                )
             else:
-                print("an admin can hand them to another key: POST /v1/subscriptions/{id}/owner {\"key_id\": ...}")
+                print('an admin can hand them to another key: POST /v1/subscriptions/{id}/owner {"key_id": ...}')
     return 0
 
 
@@ -188,7 +202,7 @@ def _import(args, settings: Settings) -> int:
 
         def __init__(self, size: int | None):
             self.check = tqdm(total=size, unit="B", unit_scale=True, desc=f"checking {name}", disable=args.quiet)
-            self.write = None
+            self.write: tqdm | None = None
 
         def checked(self, nbytes: int) -> None:
             self.check.update(nbytes)
@@ -198,7 +212,8 @@ def _import(args, settings: Settings) -> int:
             self.write = tqdm(total=events, unit="event", desc=f"importing {name}", disable=args.quiet)
 
         def written(self, events: int) -> None:
-            self.write.update(events)
+            if self.write is not None:
+                self.write.update(events)
 
         def close(self) -> None:
             self.check.close()
@@ -207,11 +222,17 @@ def _import(args, settings: Settings) -> int:
 
     engine = create_engine(settings.database_url, durability=settings.durability)
     try:
-        with (sys.stdin.buffer if str(args.file) == "-" else args.file.open("rb")) as stream:
+        with sys.stdin.buffer if str(args.file) == "-" else args.file.open("rb") as stream:
             bars = Bars(None if str(args.file) == "-" else args.file.stat().st_size)
             try:
-                report = import_file(engine, stream, dry_run=args.dry_run, batch_size=args.batch_size,
-                                     max_problems=args.max_problems, progress=bars)
+                report = import_file(
+                    engine,
+                    stream,
+                    dry_run=args.dry_run,
+                    batch_size=args.batch_size,
+                    max_problems=args.max_problems,
+                    progress=bars,
+                )
             finally:
                 bars.close()
     except ImportStopped as stopped:
@@ -266,8 +287,10 @@ def _receive(args, settings: Settings) -> int:
         return 2
     host = f"[{args.host}]" if ":" in args.host else args.host
     secrets = "1 secret" if len(args.secret) == 1 else f"{len(args.secret)} secrets"
-    print(f"listening on http://{host}:{server.server_address[1]} (any path), verifying with {secrets}; "
-          "Ctrl-C stops", flush=True)
+    print(
+        f"listening on http://{host}:{server.server_address[1]} (any path), verifying with {secrets}; Ctrl-C stops",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -11,8 +11,8 @@ from app.db import utcnow
 from app.store import AppendResult, EventStore, NewEvent, VersionConflict
 from events import catalog
 from events.admissible import text_problems
-from events.published import Published, parse_published
 from events.catalog import InvalidEvent, Problem
+from events.published import Published, parse_published
 from events.upcasting import upcast
 
 # A publication time a little ahead of our clock is tolerated (clock skew between newsrooms
@@ -66,8 +66,11 @@ def open_incident(
         raise _located(error, (), strip_data=True) from None
     try:
         return store.append(
-            incident_id, [event], expected_version=0,
-            idempotency_key=idempotency_key, idempotency_scope=idempotency_scope,
+            incident_id,
+            [event],
+            expected_version=0,
+            idempotency_key=idempotency_key,
+            idempotency_scope=idempotency_scope,
         )
     except VersionConflict:
         raise IncidentExists(incident_id) from None
@@ -123,15 +126,21 @@ def append_events(
         # A repeat must get the original answer even though the incident has moved on since
         # (its assertions now exist), so it is answered before checking references.
         earlier = store.earlier_result(
-            incident_id, new_events, expected_version=expected_version,
-            idempotency_key=idempotency_key, idempotency_scope=idempotency_scope,
+            incident_id,
+            new_events,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
+            idempotency_scope=idempotency_scope,
         )
         if earlier is not None:
             return earlier
     recorded = _check_references(store, incident_id, new_events, known_assertions, known_incidents)
     result = store.append(
-        incident_id, new_events, expected_version=expected_version,
-        idempotency_key=idempotency_key, idempotency_scope=idempotency_scope,
+        incident_id,
+        new_events,
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+        idempotency_scope=idempotency_scope,
     )
     if known_assertions is not None:
         known_assertions |= recorded
@@ -176,7 +185,13 @@ def _exists(store: EventStore, incident_id: str, known_incidents: Container[str]
 def _validated(index: int, command: EventCommand, actor: str) -> NewEvent:
     where = ("events", index)
     if command.type == "IncidentOpened":
-        raise InvalidEvent([Problem((*where, "type"), "the incident is already open; IncidentOpened comes only from POST /v1/incidents")])
+        raise InvalidEvent(
+            [
+                Problem(
+                    (*where, "type"), "the incident is already open; IncidentOpened comes only from POST /v1/incidents"
+                )
+            ]
+        )
     try:
         data, schema_version = _checked_data(command.type, command)
     except InvalidEvent as error:
@@ -211,7 +226,9 @@ def _checked_data(type_name: str, command: EventCommand) -> tuple[dict[str, Any]
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise InvalidEvent([Problem(("data",), f"cannot be read as {type_name} v{version}: {error!r}")]) from None
     if reached != current:
-        raise InvalidEvent([Problem(("schema_version",), f"no upcaster takes {type_name} from v{reached} to v{current}")])
+        raise InvalidEvent(
+            [Problem(("schema_version",), f"no upcaster takes {type_name} from v{reached} to v{current}")]
+        )
     catalog.validate(type_name, upcast_data)
     return written, version
 
@@ -233,8 +250,12 @@ def _new_event(
     event_id: str | None = None,
 ) -> NewEvent:
     return NewEvent(
-        type_name, data, schema_version or catalog.current_version(type_name),
-        published.moment if published else None, metadata, event_id,
+        type_name,
+        data,
+        schema_version or catalog.current_version(type_name),
+        published.moment if published else None,
+        metadata,
+        event_id,
         reported_day=published.day if published else None,
     )
 
@@ -268,18 +289,37 @@ def _check_references(
         data = _current_data(event)
         if event.type == "AssertionRecorded":
             if data["assertion_id"] in known or data["assertion_id"] in recorded:
-                problems.append(Problem(("events", index, "data", "assertion_id"), f"assertion {data['assertion_id']!r} is already recorded in this incident; revise it instead"))
+                problems.append(
+                    Problem(
+                        ("events", index, "data", "assertion_id"),
+                        f"assertion {data['assertion_id']!r} is already recorded in this incident; revise it instead",
+                    )
+                )
             recorded.add(data["assertion_id"])
             continue
         for key in ("assertion_id", "by_assertion_id"):
-            if key in data and event.type in catalog.ASSERTION_EVENTS and data[key] not in known and data[key] not in recorded:
-                problems.append(Problem(("events", index, "data", key), f"no assertion {data[key]!r} is recorded in incident {incident_id!r}"))
+            if (
+                key in data
+                and event.type in catalog.ASSERTION_EVENTS
+                and data[key] not in known
+                and data[key] not in recorded
+            ):
+                problems.append(
+                    Problem(
+                        ("events", index, "data", key),
+                        f"no assertion {data[key]!r} is recorded in incident {incident_id!r}",
+                    )
+                )
         if event.type == "IncidentsLinked":
             related = data["related_incident_id"]
             if related == incident_id:
-                problems.append(Problem(("events", index, "data", "related_incident_id"), "an incident cannot be linked to itself"))
+                problems.append(
+                    Problem(("events", index, "data", "related_incident_id"), "an incident cannot be linked to itself")
+                )
             elif not _exists(store, related, known_incidents):
-                problems.append(Problem(("events", index, "data", "related_incident_id"), f"there is no incident {related!r}"))
+                problems.append(
+                    Problem(("events", index, "data", "related_incident_id"), f"there is no incident {related!r}")
+                )
     if problems:
         raise InvalidEvent(problems)
     return recorded
@@ -303,7 +343,9 @@ def _reported(reported_at: Published | datetime | str | None, location: tuple) -
         raise InvalidEvent([Problem(location, f"reported_at: {error}")]) from None
     began = published.moment if published.day is None else published.moment - timedelta(days=1)
     if began > utcnow() + REPORTED_AT_SKEW:
-        raise InvalidEvent([Problem(location, "reported_at lies in the future; it is when the information became public")])
+        raise InvalidEvent(
+            [Problem(location, "reported_at lies in the future; it is when the information became public")]
+        )
     return published
 
 

@@ -26,10 +26,16 @@ def env(name: str, field: str) -> str:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=PREFIX, frozen=True, populate_by_name=True, extra="ignore", env_ignore_empty=True,
+        env_prefix=PREFIX,
+        frozen=True,
+        populate_by_name=True,
+        extra="ignore",
+        env_ignore_empty=True,
     )
 
-    database_url: str = Field(DEFAULT_DATABASE_URL, description="`postgresql+psycopg://user:pass@host/db` for PostgreSQL")
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL, description="`postgresql+psycopg://user:pass@host/db` for PostgreSQL"
+    )
     # "full": every acknowledged append survives a power cut (SQLite synchronous=FULL,
     # PostgreSQL synchronous_commit=on). "fast" trades that for speed and says so in its name.
     durability: Literal["full", "fast"] = "full"
@@ -39,7 +45,9 @@ class Settings(BaseSettings):
     webhook_retry_schedule: str = DEFAULT_RETRY_SCHEDULE
     webhook_allow_networks: CommaSeparated = ()
     webhook_allow_http: bool = False
-    webhook_timeout_seconds: float = Field(10.0, gt=0, validation_alias=env("WEBHOOK_TIMEOUT", "webhook_timeout_seconds"))
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, validation_alias=env("WEBHOOK_TIMEOUT", "webhook_timeout_seconds")
+    )
     webhook_disable_after_seconds: float = Field(
         5 * 24 * 3600, gt=0, validation_alias=env("WEBHOOK_DISABLE_AFTER", "webhook_disable_after_seconds")
     )

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from psycopg.pq import Format
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from events.admissible import EARLIEST_TIME, LATEST_TIME, ClampedTime, clamped_from_text, clamped_time
@@ -108,9 +108,7 @@ def _lenient_timestamptz(format):
 
 def _sqlite_engine(url: str, durability: str, **kwargs) -> Engine:
     synchronous = "FULL" if durability == "full" else "NORMAL"
-    engine = sa.create_engine(
-        url, connect_args={"timeout": 60, "check_same_thread": False}, **kwargs
-    )
+    engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):

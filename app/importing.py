@@ -163,8 +163,10 @@ class ImportReport:
     def problem_lines(self) -> list[str]:
         shown = [str(problem) for problem in self.problems]
         if self.refused > len(self.problems):
-            shown.append(f"... and {self.refused - len(self.problems)} more lines with problems "
-                         f"({self.refused} in all; the first {len(self.problems)} are shown)")
+            shown.append(
+                f"... and {self.refused - len(self.problems)} more lines with problems "
+                f"({self.refused} in all; the first {len(self.problems)} are shown)"
+            )
         return shown
 
 
@@ -278,8 +280,15 @@ def parse_line(number: int, raw: bytes) -> ImportLine | LineProblem:
     elif not isinstance(metadata, dict):
         problems.append("metadata must be a JSON object")
         metadata = {}
+    # The type and data go to the handler as the file has them (whatever JSON they are): it is the
+    # handler's checks that say what is wrong with them, in the API's words.
     command = EventCommand(
-        record.get("type"), record.get("data"), record.get("reported_at"), metadata, event_id, record.get("schema_version")
+        record.get("type"),  # type: ignore[arg-type]
+        record.get("data"),  # type: ignore[arg-type]
+        record.get("reported_at"),
+        metadata,
+        event_id,
+        record.get("schema_version"),
     )
     return ImportLine(number, incident_id, command, tuple(problems))
 
@@ -339,7 +348,9 @@ def _identity(line: ImportLine) -> tuple[EventCommand, str, bool]:
     if command.event_id is not None:
         return command, command.event_id, True
     event_id = content_id(line.incident_id, command)
-    with_id = EventCommand(command.type, command.data, command.reported_at, command.metadata, event_id, command.schema_version)
+    with_id = EventCommand(
+        command.type, command.data, command.reported_at, command.metadata, event_id, command.schema_version
+    )
     return with_id, event_id, False
 
 
@@ -363,10 +374,17 @@ def import_file(
         with tempfile.TemporaryFile() as spool:
             shutil.copyfileobj(stream, spool, 1 << 20)
             spool.seek(0)
-            return import_file(engine, spool, dry_run=dry_run, batch_size=batch_size,
-                               max_problems=max_problems, progress=progress)
-    return run_import(engine, NdjsonLines(stream), dry_run=dry_run, batch_size=batch_size,
-                      max_problems=max_problems, progress=progress)
+            return import_file(
+                engine, spool, dry_run=dry_run, batch_size=batch_size, max_problems=max_problems, progress=progress
+            )
+    return run_import(
+        engine,
+        NdjsonLines(stream),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        max_problems=max_problems,
+        progress=progress,
+    )
 
 
 def import_batches(
@@ -480,7 +498,10 @@ class AssertionIds(MutableSet[str]):
             yield self._text[self._ends[entry] : self._ends[entry + 1]].decode("utf-8", "surrogatepass")
 
     def __contains__(self, value: object) -> bool:
-        return isinstance(value, str) and self._slots[self._find(value.encode("utf-8", "surrogatepass"), hash(value) & _MASK32)] != 0
+        return (
+            isinstance(value, str)
+            and self._slots[self._find(value.encode("utf-8", "surrogatepass"), hash(value) & _MASK32)] != 0
+        )
 
     def add(self, value: str) -> None:
         encoded, hashed = value.encode("utf-8", "surrogatepass"), hash(value) & _MASK32
@@ -572,7 +593,8 @@ class _Check:
         entries = enumerate(self.source.entries(on_bytes=progress.checked))
         while chunk := list(islice(entries, CHUNK)):
             identified = [
-                (ordinal, where, item, *_identity(item)) if isinstance(item, ImportLine) and not item.problems
+                (ordinal, where, item, *_identity(item))
+                if isinstance(item, ImportLine) and not item.problems
                 else (ordinal, where, item, None, None, False)
                 for ordinal, (where, item) in chunk
             ]
@@ -591,7 +613,9 @@ class _Check:
         report.lines += 1
         if event_id is None:  # the envelope is wrong: still say what the handlers find
             found = self._handlers(item, _command(item.event))
-            return self._refuse(LineProblem(item.number, "; ".join([*item.problems, *([found.message] if found else [])])))
+            return self._refuse(
+                LineProblem(item.number, "; ".join([*item.problems, *([found.message] if found else [])]))
+            )
         fingerprint = hash(event_id) & _MASK32
         for earlier_at, earlier_number in self.seen.candidates(fingerprint):
             earlier = self.source.reread(earlier_at, earlier_number)
@@ -599,17 +623,26 @@ class _Check:
                 if content_id(earlier.incident_id, _command(earlier.event)) == content_id(item.incident_id, command):
                     report.repeated += 1
                     return None
-                return self._refuse(LineProblem(
-                    item.number, f"event_id {event_id} is also line {earlier.number}'s, which says something else", True
-                ))
+                return self._refuse(
+                    LineProblem(
+                        item.number,
+                        f"event_id {event_id} is also line {earlier.number}'s, which says something else",
+                        True,
+                    )
+                )
         self.seen.add(fingerprint, where, item.number)
         if event_id in stored:
             if not given or _same(item.incident_id, command, stored_events[event_id]):
                 report.skipped += 1
                 return None
-            return self._refuse(LineProblem(
-                item.number, f"event {event_id} is already stored, with other content ({_difference(item.incident_id, command, stored_events[event_id])})", True
-            ))
+            return self._refuse(
+                LineProblem(
+                    item.number,
+                    f"event {event_id} is already stored, with other content "
+                    f"({_difference(item.incident_id, command, stored_events[event_id])})",
+                    True,
+                )
+            )
         problem = self._handlers(item, command)
         if problem is None:
             report.new += 1
@@ -639,18 +672,30 @@ class _Check:
                 known = incidents.assertions(incident_id)
                 conflict = command.type == "AssertionRecorded" and _assertion_id(command) in known
                 try:
-                    check_events(self.store, incident_id, [command], actor=ACTOR,
-                                 known_assertions=known, known_incidents=incidents)
+                    check_events(
+                        self.store,
+                        incident_id,
+                        [command],
+                        actor=ACTOR,
+                        known_assertions=known,
+                        known_incidents=incidents,
+                    )
                 except InvalidEvent:
                     if command.type == "AssertionRecorded" and isinstance(_assertion_id(command), str):
                         known.add(_assertion_id(command))  # its references are not problems of their own
                     raise
         except IncidentExists:
-            return LineProblem(line.number, f"incident {incident_id!r} is already open, and this IncidentOpened "
-                                            "differs from the one recorded (to change an incident: IncidentRevised)", True)
+            return LineProblem(
+                line.number,
+                f"incident {incident_id!r} is already open, and this IncidentOpened "
+                "differs from the one recorded (to change an incident: IncidentRevised)",
+                True,
+            )
         except IncidentNotFound:
             incident.open = True  # one problem for the incident, not one per line
-            return LineProblem(line.number, f"there is no incident {incident_id!r}: its first event must be IncidentOpened")
+            return LineProblem(
+                line.number, f"there is no incident {incident_id!r}: its first event must be IncidentOpened"
+            )
         except InvalidEvent as error:
             return LineProblem(line.number, "; ".join(_described(problem) for problem in error.problems), conflict)
         return None
@@ -659,9 +704,11 @@ class _Check:
         """Whether the store holds this event's content under another id (recorded through the API)."""
         if not self.incidents[incident_id].in_store:
             return False
-        query = sa.select(events_table).where(
-            events_table.c.incident_id == incident_id, events_table.c.type == command.type
-        ).order_by(events_table.c.version)
+        query = (
+            sa.select(events_table)
+            .where(events_table.c.incident_id == incident_id, events_table.c.type == command.type)
+            .order_by(events_table.c.version)
+        )
         if command.type == "AssertionRecorded":
             query = query.where(events_table.c.data["assertion_id"].as_string() == _assertion_id(command))
         elif command.type != "IncidentOpened":
@@ -680,8 +727,9 @@ class _Check:
             self.report.problems.append(problem)
 
 
-def _write(store: EventStore, source: Source, fresh: bytearray, report: ImportReport, batch_size: int,
-           progress: Progress) -> None:
+def _write(
+    store: EventStore, source: Source, fresh: bytearray, report: ImportReport, batch_size: int, progress: Progress
+) -> None:
     """The second pass: the lines the check found new, in file order, through the write handlers."""
     known: dict[str, AssertionIds] = {}  # per incident, the assertion ids recorded so far (append_events keeps it)
     batch: list[tuple[ImportLine, EventCommand]] = []
@@ -692,17 +740,32 @@ def _write(store: EventStore, source: Source, fresh: bytearray, report: ImportRe
         rest = batch
         try:
             if first.type == "IncidentOpened":
-                open_incident(store, incident_id, first.data, actor=ACTOR, reported_at=first.reported_at,
-                              metadata=first.metadata, event_id=first.event_id, schema_version=first.schema_version)
+                open_incident(
+                    store,
+                    incident_id,
+                    first.data,
+                    actor=ACTOR,
+                    reported_at=first.reported_at,
+                    metadata=first.metadata,
+                    event_id=first.event_id,
+                    schema_version=first.schema_version,
+                )
                 known[incident_id] = AssertionIds()
                 report.appended += 1
                 progress.written(1)
                 rest = batch[1:]
             if rest:
                 if incident_id not in known:
-                    known[incident_id] = AssertionIds(store.data_values(incident_id, "AssertionRecorded", "assertion_id"))
-                append_events(store, incident_id, [command for _, command in rest], actor=ACTOR,
-                              known_assertions=known[incident_id])
+                    known[incident_id] = AssertionIds(
+                        store.data_values(incident_id, "AssertionRecorded", "assertion_id")
+                    )
+                append_events(
+                    store,
+                    incident_id,
+                    [command for _, command in rest],
+                    actor=ACTOR,
+                    known_assertions=known[incident_id],
+                )
                 report.appended += len(rest)
                 progress.written(len(rest))
         except (InvalidEvent, IncidentExists, IncidentNotFound, StoreError) as error:
@@ -715,8 +778,11 @@ def _write(store: EventStore, source: Source, fresh: bytearray, report: ImportRe
                 continue
             assert isinstance(item, ImportLine)
             command = _identity(item)[0]
-            if batch and (item.incident_id != batch[0][0].incident_id or len(batch) >= batch_size
-                          or command.type == "IncidentOpened"):
+            if batch and (
+                item.incident_id != batch[0][0].incident_id
+                or len(batch) >= batch_size
+                or command.type == "IncidentOpened"
+            ):
                 flush()
             batch.append((item, command))
         if batch:
@@ -750,11 +816,17 @@ def _difference(incident_id: str, command: EventCommand, stored: StoredEvent) ->
         return f"it is in incident {stored.incident_id!r}"
     if stored.type != command.type:
         return f"it is {stored.type}"
-    if _normalised(command.type, command.schema_version, command.data) != _normalised(stored.type, stored.schema_version, stored.data):
+    if _normalised(command.type, command.schema_version, command.data) != _normalised(
+        stored.type, stored.schema_version, stored.data
+    ):
         return "its data differs"
     if command.reported_at is not None:
         try:
-            published = command.reported_at if isinstance(command.reported_at, Published) else parse_published(command.reported_at)
+            published = (
+                command.reported_at
+                if isinstance(command.reported_at, Published)
+                else parse_published(command.reported_at)
+            )
         except ValueError:
             return "its reported_at differs"
         if (published.moment, published.day) != (stored.reported_at, stored.reported_day):

@@ -19,10 +19,22 @@ from datetime import datetime, timezone
 SECTIONS: dict[str, tuple[str, str]] = {
     # name: (module, what it measures)
     "append": ("benchmarks.append", "append throughput: this store vs eventsourcing vs the raw-driver floor"),
-    "timeline": ("benchmarks.timeline", "timeline reads: the pure fold, GET /timeline, as-of reads at the end of long histories"),
-    "webhooks": ("benchmarks.webhooks", "webhook delivery: append-to-delivery latency, deliveries/s, a hanging receiver beside fast ones"),
-    "extraction": ("benchmarks.extraction", "proposing a report's dated facts: ms per report, against an empty and a full record"),
-    "import": ("benchmarks.importing", "timeline import of a large generated file: events/s vs the raw-driver floor, peak RSS"),
+    "timeline": (
+        "benchmarks.timeline",
+        "timeline reads: the pure fold, GET /timeline, as-of reads at the end of long histories",
+    ),
+    "webhooks": (
+        "benchmarks.webhooks",
+        "webhook delivery: append-to-delivery latency, deliveries/s, a hanging receiver beside fast ones",
+    ),
+    "extraction": (
+        "benchmarks.extraction",
+        "proposing a report's dated facts: ms per report, against an empty and a full record",
+    ),
+    "import": (
+        "benchmarks.importing",
+        "timeline import of a large generated file: events/s vs the raw-driver floor, peak RSS",
+    ),
 }
 
 
@@ -33,7 +45,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         epilog="sections: " + "; ".join(f"{name}: {what}" for name, (_, what) in SECTIONS.items()),
     )
     parser.add_argument("sections", nargs="*", metavar="SECTION", help="sections to run (default: all)")
-    parser.add_argument("--quick", action="store_true", help="a tiny run that checks everything works; figures mean nothing")
+    parser.add_argument(
+        "--quick", action="store_true", help="a tiny run that checks everything works; figures mean nothing"
+    )
     parser.add_argument("--rounds", type=int, default=None, help="rounds per measurement (default: 3, 1 with --quick)")
     parser.add_argument(
         "--backends", default="sqlite,postgres", help="comma-separated backends to run on (default: sqlite,postgres)"

@@ -277,7 +277,9 @@ def ours_import(backend, db, incidents: list[str]):
 
     def run(appends: list[Append]) -> None:
         lines = [
-            ImportLine(number, incident_id, NewEvent(EVENT_TYPE, data, 2, reported_at, {"actor": "import"}, str(uuid.uuid4())))
+            ImportLine(
+                number, incident_id, NewEvent(EVENT_TYPE, data, 2, reported_at, {"actor": "import"}, str(uuid.uuid4()))
+            )
             for number, (incident_id, data, reported_at) in enumerate(
                 ((incident_id, data, reported_at) for incident_id, batch in appends for data, reported_at in batch),
                 start=1,
@@ -357,8 +359,16 @@ def _sqlite_synchronous_full(datastore) -> None:
 
 
 EVENT_COLUMNS = (
-    "position", "incident_id", "version", "event_id", "type", "schema_version",
-    "data", "metadata", "reported_at", "recorded_at",
+    "position",
+    "incident_id",
+    "version",
+    "event_id",
+    "type",
+    "schema_version",
+    "data",
+    "metadata",
+    "reported_at",
+    "recorded_at",
 )
 
 
@@ -376,8 +386,18 @@ def floor(backend, db, incidents: list[str]):
             position += 1
             version += 1
             rows.append(
-                (position, incident_id, version, str(uuid.uuid4()), EVENT_TYPE, 2,
-                 json.dumps(data), "{}", when(reported_at), recorded_at)
+                (
+                    position,
+                    incident_id,
+                    version,
+                    str(uuid.uuid4()),
+                    EVENT_TYPE,
+                    2,
+                    json.dumps(data),
+                    "{}",
+                    when(reported_at),
+                    recorded_at,
+                )
             )
         state["position"], state["versions"][incident_id] = position, version
         return rows
@@ -507,9 +527,7 @@ def render(results, rounds_run: int) -> str:
                     name,
                     rate(trial.best),
                     ratio_range(ratios_by_round(trial, trials[FLOOR])),
-                    ratio(median(ratios_by_round(trial, trials[EVENTSOURCING])))
-                    if name in (OURS, IMPORT)
-                    else "",
+                    ratio(median(ratios_by_round(trial, trials[EVENTSOURCING]))) if name in (OURS, IMPORT) else "",
                 )
             )
     note = (
@@ -519,4 +537,3 @@ def render(results, rounds_run: int) -> str:
         "(lowest–highest) when there were several."
     )
     return format_table(headers, rows, align="lllrrr") + "\n" + note
-

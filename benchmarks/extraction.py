@@ -15,7 +15,12 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--extraction-repeat", type=int, default=None, help="extractions per report and round (default 20, 2 with --quick)")
+    parser.add_argument(
+        "--extraction-repeat",
+        type=int,
+        default=None,
+        help="extractions per report and round (default 20, 2 with --quick)",
+    )
 
 
 def run(options) -> None:
@@ -35,11 +40,18 @@ def run(options) -> None:
     record: list[KnownAssertion] = []
     for name, text in reports:
         for proposal in propose(Report(name, text, day), [], record):
-            record.append(KnownAssertion(
-                incident_id=proposal.incident_id or "story", assertion_id=f"{name}:{proposal.id}", kind=proposal.kind,
-                occurred=proposal.occurred.edtf, headline=proposal.headline, attributed_to=proposal.attributed_to,
-                outlets=(name,), quotes=(proposal.quote,),
-            ))
+            record.append(
+                KnownAssertion(
+                    incident_id=proposal.incident_id or "story",
+                    assertion_id=f"{name}:{proposal.id}",
+                    kind=proposal.kind,
+                    occurred=proposal.occurred.edtf,
+                    headline=proposal.headline,
+                    attributed_to=proposal.attributed_to,
+                    outlets=(name,),
+                    quotes=(proposal.quote,),
+                )
+            )
 
     try:
         from dateparser.search import search_dates
@@ -51,12 +63,20 @@ def run(options) -> None:
         facts = len(propose(Report(name, text, day), [], []))
         rounds = {"empty": [], "full": [], "peer": []}
         for _ in range(options.rounds):
-            rounds["empty"].append(timed(lambda: [propose(Report(name, text, day), [], []) for _ in range(repeat)]) / repeat)
-            rounds["full"].append(timed(lambda: [propose(Report(name, text, day), [], record) for _ in range(repeat)]) / repeat)
+            rounds["empty"].append(
+                timed(lambda: [propose(Report(name, text, day), [], []) for _ in range(repeat)]) / repeat
+            )
+            rounds["full"].append(
+                timed(lambda: [propose(Report(name, text, day), [], record) for _ in range(repeat)]) / repeat
+            )
             if search_dates is not None:
                 settings = {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": __import__("datetime").datetime(2026, 2, 2)}
                 rounds["peer"].append(timed(lambda: search_dates(text, languages=["en"], settings=settings)))
         peer = f"{median(rounds['peer']) * 1000:>15.1f}" if rounds["peer"] else f"{'not installed':>15}"
-        print(f"{name[:33]:<34}{len(text):>7}{facts:>7}{median(rounds['empty']) * 1000:>17.1f}"
-              f"{median(rounds['full']) * 1000:>16.1f}{peer}")
-    print(f"(median of {options.rounds} rounds of {repeat} extractions each; the full record holds {len(record)} assertions)")
+        print(
+            f"{name[:33]:<34}{len(text):>7}{facts:>7}{median(rounds['empty']) * 1000:>17.1f}"
+            f"{median(rounds['full']) * 1000:>16.1f}{peer}"
+        )
+    print(
+        f"(median of {options.rounds} rounds of {repeat} extractions each; the full record holds {len(record)} assertions)"
+    )

@@ -92,9 +92,13 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, align
         ]
         return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join(
-        ("-" * (width + 1) + ":") if how == "r" else ("-" * (width + 2)) for width, how in zip(widths, align)
-    ) + "|"
+    rule = (
+        "|"
+        + "|".join(
+            ("-" * (width + 1) + ":") if how == "r" else ("-" * (width + 2)) for width, how in zip(widths, align)
+        )
+        + "|"
+    )
     return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 

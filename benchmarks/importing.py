@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -50,9 +49,11 @@ OUTLETS = ("Minnesota Star Tribune", "CNN", "The New York Times", "FOX 9", "Sky 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--import-lines", type=int, default=None,
+        "--import-lines",
+        type=int,
+        default=None,
         help=f"import section: lines in the generated file (default {DEFAULT_LINES:,}; "
-             f"{QUICK_LINES:,} with --quick; the memory goal is stated for 1000000)",
+        f"{QUICK_LINES:,} with --quick; the memory goal is stated for 1000000)",
     )
 
 
@@ -62,10 +63,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def incident_events(incident: str, count: int) -> Iterator[dict[str, Any]]:
     """One incident's lines, in its own order; every reference points at an earlier assertion."""
     published = datetime(2025, 6, 1, 9, 30, tzinfo=timezone.utc)
-    yield {"incident_id": incident, "type": "IncidentOpened", "reported_at": "2025-06-01",
-           "data": {"title": f"Incident {incident}", "summary": "A generated incident for the import benchmark.",
-                    "location": {"name": "Minneapolis, Minnesota", "lat": 44.9778, "lon": -93.265},
-                    "tags": ["benchmark", "import"]}}
+    yield {
+        "incident_id": incident,
+        "type": "IncidentOpened",
+        "reported_at": "2025-06-01",
+        "data": {
+            "title": f"Incident {incident}",
+            "summary": "A generated incident for the import benchmark.",
+            "location": {"name": "Minneapolis, Minnesota", "lat": 44.9778, "lon": -93.265},
+            "tags": ["benchmark", "import"],
+        },
+    }
     recorded = 0
     for index in range(1, count):
         kind = PATTERN[index % len(PATTERN)]
@@ -78,27 +86,49 @@ def incident_events(incident: str, count: int) -> Iterator[dict[str, Any]]:
                 "kind": "official_statement",
                 "occurred": "2026-01-24",
                 "headline": f"County attorney says investigators will review all body-camera footage ({recorded})",
-                "sources": [{
-                    "outlet": OUTLETS[recorded % len(OUTLETS)],
-                    "url": f"https://news.example/minneapolis-shooting-investigation/{601000000 + recorded}",
-                    "published_at": moment.date().isoformat(),
-                    "quote": "We will review every second of footage before any decision is made.",
-                }],
+                "sources": [
+                    {
+                        "outlet": OUTLETS[recorded % len(OUTLETS)],
+                        "url": f"https://news.example/minneapolis-shooting-investigation/{601000000 + recorded}",
+                        "published_at": moment.date().isoformat(),
+                        "quote": "We will review every second of footage before any decision is made.",
+                    }
+                ],
             }
             yield {"incident_id": incident, "type": "AssertionRecorded", "reported_at": reported_at, "data": data}
             continue
         target = f"a-{max(1, recorded - 1 - index % 5):07d}"  # an earlier one, never the latest
         if kind == "source":
-            event = {"type": "SourceAttached", "data": {"assertion_id": target, "source": {
-                "outlet": OUTLETS[index % len(OUTLETS)], "url": f"https://other.example/story/{index}"}}}
+            event = {
+                "type": "SourceAttached",
+                "data": {
+                    "assertion_id": target,
+                    "source": {"outlet": OUTLETS[index % len(OUTLETS)], "url": f"https://other.example/story/{index}"},
+                },
+            }
         elif kind == "rank":
-            event = {"type": "AssertionRanked", "data": {"assertion_id": target, "rank": "preferred", "reason": f"corroborated ({index})"}}
+            event = {
+                "type": "AssertionRanked",
+                "data": {"assertion_id": target, "rank": "preferred", "reason": f"corroborated ({index})"},
+            }
         elif kind == "dispute":
-            event = {"type": "AssertionDisputed", "data": {"assertion_id": target, "by_assertion_id": f"a-{recorded:07d}",
-                                                           "note": f"the later report contradicts it ({index})"}}
+            event = {
+                "type": "AssertionDisputed",
+                "data": {
+                    "assertion_id": target,
+                    "by_assertion_id": f"a-{recorded:07d}",
+                    "note": f"the later report contradicts it ({index})",
+                },
+            }
         else:
-            event = {"type": "AssertionRevised", "data": {"assertion_id": target, "changes": {"occurred": "2026-01-24~"},
-                                                          "reason": f"a more precise date ({index})"}}
+            event = {
+                "type": "AssertionRevised",
+                "data": {
+                    "assertion_id": target,
+                    "changes": {"occurred": "2026-01-24~"},
+                    "reason": f"a more precise date ({index})",
+                },
+            }
         yield {"incident_id": incident, "reported_at": reported_at, **event}
 
 
@@ -145,11 +175,16 @@ def run_process(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
         started = time.perf_counter()
         completed = subprocess.run(
             [sys.executable, "-S", "-c", LAUNCHER, rusage.name, sys.executable, *args],
-            cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True,
+            cwd=REPO,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
         )
         seconds = time.perf_counter() - started
         if completed.returncode != 0:
-            raise RuntimeError(f"{' '.join(args)} exited with {completed.returncode}:\n{completed.stdout}\n{completed.stderr[-4000:]}")
+            raise RuntimeError(
+                f"{' '.join(args)} exited with {completed.returncode}:\n{completed.stdout}\n{completed.stderr[-4000:]}"
+            )
         peak = int(rusage.read()) * 1024  # ru_maxrss is in KiB on Linux
     return seconds, peak, completed.stdout
 
@@ -167,8 +202,19 @@ def floor_main(backend: str, target: str, path: str) -> None:
     """The raw-driver floor: the file into the events table, nothing checked (run as its own process)."""
     import uuid
 
-    columns = ("position", "incident_id", "version", "event_id", "type", "schema_version",
-               "data", "metadata", "reported_at", "recorded_at", "reported_day")
+    columns = (
+        "position",
+        "incident_id",
+        "version",
+        "event_id",
+        "type",
+        "schema_version",
+        "data",
+        "metadata",
+        "reported_at",
+        "recorded_at",
+        "reported_day",
+    )
     versions: dict[str, int] = {}
     position = 0
     if backend == "sqlite":
@@ -214,8 +260,21 @@ def floor_main(backend: str, target: str, path: str) -> None:
                 moment, reported_day = day + end_of_day, day.date()
             else:
                 moment, reported_day = datetime.fromisoformat(reported.replace("Z", "+00:00")), None
-            rows.append((position, incident, version, str(uuid.uuid4()), event["type"], 2 if event["type"] == "AssertionRecorded" else 1,
-                         json.dumps(event["data"]), '{"actor": "import"}', when(moment), when(datetime.now(timezone.utc)), reported_day))
+            rows.append(
+                (
+                    position,
+                    incident,
+                    version,
+                    str(uuid.uuid4()),
+                    event["type"],
+                    2 if event["type"] == "AssertionRecorded" else 1,
+                    json.dumps(event["data"]),
+                    '{"actor": "import"}',
+                    when(moment),
+                    when(datetime.now(timezone.utc)),
+                    reported_day,
+                )
+            )
             if len(rows) == RUN:
                 write(rows)
                 rows = []
@@ -245,8 +304,10 @@ def run(options: argparse.Namespace) -> None:
         path = Path(directory) / "events.ndjson"
         started = time.perf_counter()
         shape = write_file(path, lines)
-        say(f"-- file: {shape['lines']:,} lines, {shape['incidents']:,} incidents, {shape['bytes'] / 1e6:,.0f} MB "
-            f"(made in {time.perf_counter() - started:.0f} s)")
+        say(
+            f"-- file: {shape['lines']:,} lines, {shape['incidents']:,} incidents, {shape['bytes'] / 1e6:,.0f} MB "
+            f"(made in {time.perf_counter() - started:.0f} s)"
+        )
         for backend_name in options.backends:
             if backend_name not in BACKENDS:
                 raise SystemExit(f"unknown backend {backend_name!r}; choose from {', '.join(BACKENDS)}")
@@ -264,10 +325,14 @@ def run(options: argparse.Namespace) -> None:
                         seconds, rss, out = import_once(db, path)
                         stored = events_in(db, backend_name)
                         if stored != shape["lines"]:
-                            raise AssertionError(f"{backend_name} {label}: {stored} events stored, expected {shape['lines']}")
+                            raise AssertionError(
+                                f"{backend_name} {label}: {stored} events stored, expected {shape['lines']}"
+                            )
                         results.append((backend_name, label, shape["lines"], seconds, rss, floor_rate))
-                        say(f"   {label}: {seconds:.1f} s, {rate(shape['lines'] / seconds)} lines/s, "
-                            f"peak RSS {rss / 2**20:.0f} MB; {out.strip()}")
+                        say(
+                            f"   {label}: {seconds:.1f} s, {rate(shape['lines'] / seconds)} lines/s, "
+                            f"peak RSS {rss / 2**20:.0f} MB; {out.strip()}"
+                        )
     print()
     print(render(results, shape))
 
@@ -277,8 +342,17 @@ def render(results, shape) -> str:
     rows = []
     for backend_name, label, count, seconds, rss, floor_rate in results:
         per_second = count / seconds
-        rows.append((backend_name, label, f"{count:,}", f"{seconds:,.1f}", rate(per_second),
-                     ratio(per_second / floor_rate), f"{rss / 2**20:,.0f} MB"))
+        rows.append(
+            (
+                backend_name,
+                label,
+                f"{count:,}",
+                f"{seconds:,.1f}",
+                rate(per_second),
+                ratio(per_second / floor_rate),
+                f"{rss / 2**20:,.0f} MB",
+            )
+        )
     note = (
         f"file: {shape['lines']:,} lines over {shape['incidents']:,} incidents ({shape['bytes'] / 1e6:,.0f} MB), runs of "
         f"{RUN:,} lines per incident round-robin; every row a process of its own (`python -m app.cli import FILE "
@@ -293,4 +367,6 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["floor"]:
         floor_main(*sys.argv[2:5])
     else:
-        raise SystemExit("usage: python -m benchmarks.importing floor BACKEND TARGET FILE (run by `python -m benchmarks import`)")
+        raise SystemExit(
+            "usage: python -m benchmarks.importing floor BACKEND TARGET FILE (run by `python -m benchmarks import`)"
+        )

@@ -58,7 +58,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import (
-    format_table, interleaved, rate, ratio, ratio_range, ratios_by_round, rounds, say, timed,
+    format_table,
+    interleaved,
+    rate,
+    ratio,
+    ratio_range,
+    ratios_by_round,
+    rounds,
+    say,
+    timed,
 )
 
 # -- sizes --------------------------------------------------------------------------------------
@@ -85,23 +93,55 @@ BATCH = 1_000  # events per append when loading
 
 BASE = datetime(2026, 1, 24, 9, 0, tzinfo=timezone.utc)
 OUTLETS = (  # (outlet, domain or None: some outlets are cited without a link, as in the samples)
-    ("Minnesota Star Tribune", "startribune.com"), ("The New York Times", "nytimes.com"),
-    ("Associated Press", "apnews.com"), ("Reuters", "reuters.com"), ("CNN", None), ("FOX 9", None),
-    ("MPR News", "mprnews.org"), ("The Guardian", "theguardian.com"), ("BBC News", "bbc.com"),
-    ("Sky News", None), ("The Washington Post", "washingtonpost.com"), ("KARE 11", "kare11.com"),
+    ("Minnesota Star Tribune", "startribune.com"),
+    ("The New York Times", "nytimes.com"),
+    ("Associated Press", "apnews.com"),
+    ("Reuters", "reuters.com"),
+    ("CNN", None),
+    ("FOX 9", None),
+    ("MPR News", "mprnews.org"),
+    ("The Guardian", "theguardian.com"),
+    ("BBC News", "bbc.com"),
+    ("Sky News", None),
+    ("The Washington Post", "washingtonpost.com"),
+    ("KARE 11", "kare11.com"),
 )
 KINDS = (
-    "shooting", "official_statement", "investigation_opened", "investigation_finding", "evidence_released",
-    "protest", "arrest", "personnel_change", "court_order", "other",
+    "shooting",
+    "official_statement",
+    "investigation_opened",
+    "investigation_finding",
+    "evidence_released",
+    "protest",
+    "arrest",
+    "personnel_change",
+    "court_order",
+    "other",
 )
 OCCURRED = (
     *(f"2026-01-{day:02d}" for day in range(1, 32)),
     *(f"2026-02-{day:02d}" for day in range(1, 29)),
-    "2026-01", "2026-02", "2025-10", "2025", "2026-01-24~", "2026-01-2X", "2026-01-26/2026-01-30",
-    "2026-01-24?", "2026-01-24T09:05:00Z", "2026-21", "2026-01-26/..",
+    "2026-01",
+    "2026-02",
+    "2025-10",
+    "2025",
+    "2026-01-24~",
+    "2026-01-2X",
+    "2026-01-26/2026-01-30",
+    "2026-01-24?",
+    "2026-01-24T09:05:00Z",
+    "2026-21",
+    "2026-01-26/..",
 )
-PEOPLE = ("Hennepin County Attorney", "Minneapolis Police Department", "Department of Homeland Security",
-          "Governor Tim Walz", "Mayor Jacob Frey", "a witness", "the family's lawyer")
+PEOPLE = (
+    "Hennepin County Attorney",
+    "Minneapolis Police Department",
+    "Department of Homeland Security",
+    "Governor Tim Walz",
+    "Mayor Jacob Frey",
+    "a witness",
+    "the family's lawyer",
+)
 QUOTES = (
     "We will review every second of footage before any decision is made.",
     "The agents involved have been placed on administrative leave pending the review.",
@@ -141,13 +181,18 @@ def incident_history(events: int, assertions: int, seed: int = 7) -> list[Spec]:
     if not 1 <= assertions < events:
         raise ValueError("an incident history needs 1 <= assertions < events")
     rng = random.Random(seed)
-    specs: list[Spec] = [(
-        "IncidentOpened",
-        {"title": "Shooting of Alex Pretti", "summary": "A man was shot by federal agents in Minneapolis.",
-         "location": {"name": "Minneapolis, Minnesota", "lat": 44.9778, "lon": -93.265},
-         "tags": ["minneapolis", "immigration-enforcement"]},
-        BASE,
-    )]
+    specs: list[Spec] = [
+        (
+            "IncidentOpened",
+            {
+                "title": "Shooting of Alex Pretti",
+                "summary": "A man was shot by federal agents in Minneapolis.",
+                "location": {"name": "Minneapolis, Minnesota", "lat": 44.9778, "lon": -93.265},
+                "tags": ["minneapolis", "immigration-enforcement"],
+            },
+            BASE,
+        )
+    ]
     recording_at = {1 + (index * (events - 1)) // assertions for index in range(assertions)}
     recorded: list[int] = []
     retracted: set[int] = set()
@@ -162,11 +207,13 @@ def incident_history(events: int, assertions: int, seed: int = 7) -> list[Spec]:
                 "occurred": rng.choice(OCCURRED),
                 "headline": f"Investigators will review all body-camera footage of the shooting ({number})",
                 "text": "The county attorney's office said the review would include footage from every agent "
-                        "present, and that no charging decision would be made before it was complete.",
+                "present, and that no charging decision would be made before it was complete.",
                 "attributed_to": rng.choice(PEOPLE),
                 "actors": ["Alex Pretti", rng.choice(PEOPLE)],
-                "sources": [_source(outlet, number, reported_at, quote=rng.choice(QUOTES))
-                            for outlet in rng.sample(_carried_by(number), rng.randint(1, 3))],
+                "sources": [
+                    _source(outlet, number, reported_at, quote=rng.choice(QUOTES))
+                    for outlet in rng.sample(_carried_by(number), rng.randint(1, 3))
+                ],
             }
             if rng.random() < 0.3:
                 data["location"] = {"name": "Minneapolis, Minnesota", "lat": 44.9778, "lon": -93.265}
@@ -191,11 +238,13 @@ def incident_history(events: int, assertions: int, seed: int = 7) -> list[Spec]:
             specs.append(("AssertionDisputed", data, reported_at))
         elif roll < 0.40:
             variant = rng.randrange(3)
-            changes = rng.choice((
-                {"occurred": rng.choice(OCCURRED)},
-                {"headline": f"Investigators to review all footage of the shooting ({number}, update {variant})"},
-                {"occurred": rng.choice(OCCURRED), "attributed_to": rng.choice(PEOPLE)},
-            ))
+            changes = rng.choice(
+                (
+                    {"occurred": rng.choice(OCCURRED)},
+                    {"headline": f"Investigators to review all footage of the shooting ({number}, update {variant})"},
+                    {"occurred": rng.choice(OCCURRED), "attributed_to": rng.choice(PEOPLE)},
+                )
+            )
             data = {"assertion_id": assertion_id, "changes": changes, "reason": rng.choice(REASONS)}
             specs.append(("AssertionRevised", data, reported_at))
         elif roll < 0.55:
@@ -223,8 +272,20 @@ def in_memory(incident_id: str, specs: list[Spec]) -> list:
         recorded_at = BASE + timedelta(days=30, seconds=(version - 1) // BATCH)
         # The fold never changes an event's data, so the specs' dicts can be shared.
         event_id = f"00000000-0000-4000-8000-{version:012d}"
-        stored.append(StoredEvent(version, incident_id, version, event_id, type_name, schema_version(type_name),
-                                  data, {}, reported_at, recorded_at))
+        stored.append(
+            StoredEvent(
+                version,
+                incident_id,
+                version,
+                event_id,
+                type_name,
+                schema_version(type_name),
+                data,
+                {},
+                reported_at,
+                recorded_at,
+            )
+        )
     return stored
 
 
@@ -300,11 +361,20 @@ def measure_fold(options, sizes: Sizes) -> str:
         states[count] = fold("entries-bench", in_memory("entries-bench", specs))
     labels = {count: f"{count:,} assertions" for count in states}
     rendered = {count: entries(state, Filters()) for count, state in states.items()}  # fills the EDTF cache
-    bodies = {count: {"incident": states[count]["incident"], "version": states[count]["version"], "cut_off": {},
-                      "entries": rendered[count]} for count in states}
+    bodies = {
+        count: {
+            "incident": states[count]["incident"],
+            "version": states[count]["version"],
+            "cut_off": {},
+            "entries": rendered[count],
+        }
+        for count in states
+    }
     names2 = [f"entries {count}" for count in states]
-    calls = {name: per_step(lambda count=count: entries(states[count], Filters()), sizes.step_seconds)
-             for name, count in zip(names2, states)}
+    calls = {
+        name: per_step(lambda count=count: entries(states[count], Filters()), sizes.step_seconds)
+        for name, count in zip(names2, states)
+    }
 
     def measure_entries() -> dict[str, float]:
         def step(name: str, index: int) -> None:
@@ -319,28 +389,42 @@ def measure_fold(options, sizes: Sizes) -> str:
     # Encoding the body is slow for the big ones (most of a second for 10,000 entries): timed apart,
     # best of as many single calls as there are rounds.
     encoded = {count: as_json_response(bodies[count]) for count in states}
-    dumps = {count: min(timed(lambda count=count: as_json_response(bodies[count])) for _ in range(options.rounds))
-             for count in states}
+    dumps = {
+        count: min(timed(lambda count=count: as_json_response(bodies[count])) for _ in range(options.rounds))
+        for count in states
+    }
 
     fold_rows = [
-        (f"{len(events):,} events, {sizes.fold_assertions:,} assertions", name, rate(trial.best),
-         f"{1e6 / trial.best:.2f}", ratio_range(ratios_by_round(trial, fold_trials["fold"])))
+        (
+            f"{len(events):,} events, {sizes.fold_assertions:,} assertions",
+            name,
+            rate(trial.best),
+            f"{1e6 / trial.best:.2f}",
+            ratio_range(ratios_by_round(trial, fold_trials["fold"])),
+        )
         for name, trial in fold_trials.items()
     ]
     entry_rows = []
     for count in states:
         trial = entry_trials[f"entries {count}"]
         shown = len(rendered[count])
-        entry_rows.append((
-            labels[count], f"{shown:,}", ms(1 / trial.best), rate(trial.best * shown), ms(dumps[count]),
-            f"{len(encoded[count]) / 1024:,.0f}",
-        ))
+        entry_rows.append(
+            (
+                labels[count],
+                f"{shown:,}",
+                ms(1 / trial.best),
+                rate(trial.best * shown),
+                ms(dumps[count]),
+                f"{len(encoded[count]) / 1024:,.0f}",
+            )
+        )
     return (
         format_table(("fold workload", "call", "events/s", "µs/event", "events/s vs fold"), fold_rows, align="llrrr")
         + "\n\n"
         + format_table(
             ("entries() of a state", "entries shown", "entries() ms", "entries/s", "json.dumps ms", "body KB"),
-            entry_rows, align="lrrrrr",
+            entry_rows,
+            align="lrrrrr",
         )
         + f"\nfold: best of {options.rounds} round(s), the two calls taking turns slice by slice (2,500 events); "
         "vs fold: median of the rounds (lowest–highest); "
@@ -375,7 +459,8 @@ class SQLite:
     def floor_read(self, connection, incident_id: str, version: int) -> int:
         rows = connection.execute(
             "SELECT position, version, type, data, reported_at, recorded_at FROM events "
-            "WHERE incident_id = ? AND version <= ? ORDER BY version", (incident_id, version)
+            "WHERE incident_id = ? AND version <= ? ORDER BY version",
+            (incident_id, version),
         ).fetchall()
         decoded = [json.loads(row[3]) for row in rows]
         return len(decoded)
@@ -420,7 +505,8 @@ class Postgres:
     def floor_read(self, connection, incident_id: str, version: int) -> int:
         rows = connection.execute(
             "SELECT position, version, type, data, reported_at, recorded_at FROM events "
-            "WHERE incident_id = %s AND version <= %s ORDER BY version", (incident_id, version)
+            "WHERE incident_id = %s AND version <= %s ORDER BY version",
+            (incident_id, version),
         ).fetchall()
         return len(rows)  # the json column arrives decoded (psycopg's json loader)
 
@@ -474,8 +560,11 @@ def measure_http(options, sizes: Sizes, backend, engine, loads: list) -> list[tu
             if response.status_code != (304 if conditional else 200):
                 raise AssertionError(f"GET {paths[count]}: {response.status_code} {response.text[:200]}")
 
-        keys = {f"{count:,}: {304 if conditional else 200}": (count, conditional)
-                for count in incidents for conditional in (False, True)}
+        keys = {
+            f"{count:,}: {304 if conditional else 200}": (count, conditional)
+            for count in incidents
+            for conditional in (False, True)
+        }
         names = list(keys)
         calls = {name: per_step(lambda key=key: get(*key), sizes.step_seconds) for name, key in keys.items()}
 
@@ -492,17 +581,25 @@ def measure_http(options, sizes: Sizes, backend, engine, loads: list) -> list[tu
         for name, (count, conditional) in keys.items():
             incident_id, version, expected = incidents[count]
             trial, full = trials[name], trials[f"{count:,}: 200"]
-            results.append((
-                backend.name, f"{count:,} assertions ({version:,} ev)", "304 If-None-Match" if conditional else "200",
-                f"{trial.best:,.1f}", ms(1 / trial.best), "0" if conditional else f"{sizes_kb[count]:,.0f}",
-                slower(trial, full),
-            ))
+            results.append(
+                (
+                    backend.name,
+                    f"{count:,} assertions ({version:,} ev)",
+                    "304 If-None-Match" if conditional else "200",
+                    f"{trial.best:,.1f}",
+                    ms(1 / trial.best),
+                    "0" if conditional else f"{sizes_kb[count]:,.0f}",
+                    slower(trial, full),
+                )
+            )
     return results
 
 
 # -- 3. as-of reads at the end of long histories ---------------------------------------------------
 
 WARM, COLD, NONE, FLOOR = "snapshots, warm", "snapshots, first read", "no snapshots", "floor (raw driver)"
+
+
 def measure_as_of(options, sizes: Sizes, backend, engine, loads: list) -> tuple[list[tuple], dict]:
     from app.projections.reader import Timelines
     from app.projections.snapshots import SnapshotStore
@@ -582,9 +679,16 @@ def measure_as_of(options, sizes: Sizes, backend, engine, loads: list) -> tuple[
                 seconds = 1 / trial.best
                 against_floor = slower(trial, floor)
                 against_short = slower(trial, trials[f"{name} {short}"])
-            results.append((
-                backend.name, label, name, ms(seconds), against_floor, against_short if events == long else "",
-            ))
+            results.append(
+                (
+                    backend.name,
+                    label,
+                    name,
+                    ms(seconds),
+                    against_floor,
+                    against_short if events == long else "",
+                )
+            )
     return results, histories
 
 
@@ -617,13 +721,14 @@ def measure_version_at(options, sizes: Sizes, backend, engine, histories: dict) 
         points[(events, f"now, {head - last:,} events of others since")] = (incident_id, utcnow(), events)
 
     def timings(implementations: dict[str, Any], what: str) -> dict[str, Any]:
-        keys = {f"{impl} {events} {where}": (impl, events, where)
-                for events, where in points for impl in implementations}
+        keys = {
+            f"{impl} {events} {where}": (impl, events, where) for events, where in points for impl in implementations
+        }
         runs = {}
         for name, (impl, events, where) in keys.items():
             incident_id, moment, version = points[(events, where)]
-            runs[name] = lambda impl=impl, incident_id=incident_id, moment=moment: (
-                implementations[impl].version_at(incident_id, moment)
+            runs[name] = lambda impl=impl, incident_id=incident_id, moment=moment: implementations[impl].version_at(
+                incident_id, moment
             )
             assert runs[name]() == version, name  # every query finds the same version
         calls = {name: per_step(run, sizes.step_seconds) for name, run in runs.items()}
@@ -687,35 +792,53 @@ def run(options: argparse.Namespace) -> None:
     print()
     print(fold_tables)
     print()
-    print(format_table(
-        ("backend", "incident", "events", "appends", "seconds", "events/s"),
-        [(b, incident, f"{events:,} ev", f"{appends:,}", f"{seconds:.1f}", rate(events / seconds))
-         for b, incident, events, appends, seconds in loads],
-        align="llrrrr",
-    ))
-    print(f"loading: EventStore.append, durable, {BATCH:,} events per append (as-of incidents: the last "
-          f"{sizes.tail} events one per append).")
+    print(
+        format_table(
+            ("backend", "incident", "events", "appends", "seconds", "events/s"),
+            [
+                (b, incident, f"{events:,} ev", f"{appends:,}", f"{seconds:.1f}", rate(events / seconds))
+                for b, incident, events, appends, seconds in loads
+            ],
+            align="llrrrr",
+        )
+    )
+    print(
+        f"loading: EventStore.append, durable, {BATCH:,} events per append (as-of incidents: the last "
+        f"{sizes.tail} events one per append)."
+    )
     print()
-    print(format_table(
-        ("backend", "GET /timeline", "response", "requests/s", "ms/request", "body KB", "time vs 200"),
-        http_rows, align="lllrrrr",
-    ))
-    print(f"requests/s: best of {options.rounds} round(s), sequential on one keep-alive connection, the six "
-          "requests taking turns; warm (snapshots laid down, EDTF cache filled). time vs 200: this response's time "
-          "over the 200's of the same incident, median of the rounds (lowest–highest).")
+    print(
+        format_table(
+            ("backend", "GET /timeline", "response", "requests/s", "ms/request", "body KB", "time vs 200"),
+            http_rows,
+            align="lllrrrr",
+        )
+    )
+    print(
+        f"requests/s: best of {options.rounds} round(s), sequential on one keep-alive connection, the six "
+        "requests taking turns; warm (snapshots laid down, EDTF cache filled). time vs 200: this response's time "
+        "over the 200's of the same incident, median of the rounds (lowest–highest)."
+    )
     print()
-    print(format_table(
-        ("backend", "as-of read", "path", "ms/read", "time vs floor", "long / short"),
-        as_of_rows, align="lllrrr",
-    ))
-    print(f"ms/read: version_for + state + entries, best of {options.rounds} round(s), the paths taking turns; "
-          "first read: one sample, compared with the best figures. time vs floor: this path's time over the raw "
-          "driver's read of the same rows; long / short: this path's time at "
-          f"{sizes.histories[1]:,} events over its time at {sizes.histories[0]:,} (goal for warm snapshots: within "
-          "1.50×); both the median of the rounds (lowest–highest).")
+    print(
+        format_table(
+            ("backend", "as-of read", "path", "ms/read", "time vs floor", "long / short"),
+            as_of_rows,
+            align="lllrrr",
+        )
+    )
+    print(
+        f"ms/read: version_for + state + entries, best of {options.rounds} round(s), the paths taking turns; "
+        "first read: one sample, compared with the best figures. time vs floor: this path's time over the raw "
+        "driver's read of the same rows; long / short: this path's time at "
+        f"{sizes.histories[1]:,} events over its time at {sizes.histories[0]:,} (goal for warm snapshots: within "
+        "1.50×); both the median of the rounds (lowest–highest)."
+    )
     print()
     print(format_table(("backend", "version_at", "as of", "ms"), version_at_rows, align="lllr"))
-    print("version_at: EventStore.version_at(incident, moment) alone (one short transaction: the newest event "
-          "recorded by then, one step down the (incident_id, recorded_at, version) index); "
-          f"ms: best of {options.rounds} round(s). PostgreSQL: VACUUM ANALYZE events first, as autovacuum "
-          "would have run by then.")
+    print(
+        "version_at: EventStore.version_at(incident, moment) alone (one short transaction: the newest event "
+        "recorded by then, one step down the (incident_id, recorded_at, version) index); "
+        f"ms: best of {options.rounds} round(s). PostgreSQL: VACUUM ANALYZE events first, as autovacuum "
+        "would have run by then."
+    )

@@ -267,7 +267,9 @@ class Service:
 
         reported = datetime(2026, 1, 25, 14, 30, tzinfo=timezone.utc) + timedelta(minutes=index)
         event_id = str(uuid.uuid4())
-        self.store.append(incident, [NewEvent("AssertionRecorded", assertion_data(index, reported), 2, reported, event_id=event_id)])
+        self.store.append(
+            incident, [NewEvent("AssertionRecorded", assertion_data(index, reported), 2, reported, event_id=event_id)]
+        )
         self.signal.notify()
         return event_id
 
@@ -435,7 +437,14 @@ def run(options: argparse.Namespace) -> None:
     print()
     print(
         format_table(
-            ("backend", "append→delivery median ms", "p99 ms", "samples", "deliveries/s (1 sub)", "deliveries/s (4 subs)"),
+            (
+                "backend",
+                "append→delivery median ms",
+                "p99 ms",
+                "samples",
+                "deliveries/s (1 sub)",
+                "deliveries/s (4 subs)",
+            ),
             rows,
             align="lrrrrr",
         )

@@ -49,7 +49,9 @@ def text_problem(text: str) -> str | None:
         return None
     if found.group() == "\x00":
         return f"contains a NUL character (U+0000) at offset {found.start()}; remove it"
-    return f"contains a lone surrogate (U+{ord(found.group()):04X}) at offset {found.start()}, which is not Unicode text"
+    return (
+        f"contains a lone surrogate (U+{ord(found.group()):04X}) at offset {found.start()}, which is not Unicode text"
+    )
 
 
 def text_problems(value: Any, location: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -93,8 +95,15 @@ class ClampedTime(datetime):
 
     def __new__(cls, bound: datetime, stored: str) -> ClampedTime:
         value = super().__new__(
-            cls, bound.year, bound.month, bound.day, bound.hour, bound.minute, bound.second,
-            bound.microsecond, tzinfo=timezone.utc,
+            cls,
+            bound.year,
+            bound.month,
+            bound.day,
+            bound.hour,
+            bound.minute,
+            bound.second,
+            bound.microsecond,
+            tzinfo=timezone.utc,
         )
         value.stored = stored
         return value

@@ -26,9 +26,22 @@ INCIDENT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
 
 KINDS = frozenset(
     {
-        "shooting", "death", "injury", "arrest", "official_statement", "investigation_opened",
-        "investigation_finding", "officer_leave", "officer_identified", "personnel_change",
-        "policy_announced", "legislation", "court_order", "evidence_released", "protest", "other",
+        "shooting",
+        "death",
+        "injury",
+        "arrest",
+        "official_statement",
+        "investigation_opened",
+        "investigation_finding",
+        "officer_leave",
+        "officer_identified",
+        "personnel_change",
+        "policy_announced",
+        "legislation",
+        "court_order",
+        "evidence_released",
+        "protest",
+        "other",
     }
 )
 RELATIONS = ("related", "part_of", "follows", "response_to")
@@ -49,9 +62,7 @@ def _edtf(value: str) -> str:
 
 
 IncidentId = Annotated[str, StringConstraints(pattern=INCIDENT_ID_PATTERN)]
-AssertionId = Annotated[
-    str, StringConstraints(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
-]
+AssertionId = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Kind = Annotated[str, AfterValidator(_known_kind)]
@@ -62,8 +73,10 @@ Moment = Annotated[AwareDatetime, AfterValidator(storable_time)]
 PublishedAt = Annotated[
     str,
     AfterValidator(published_text),
-    Field(description="a calendar date (2026-02-02) or an RFC 3339 time (2026-02-02T14:30:00Z)",
-          examples=["2026-02-02", "2026-02-02T14:30:00Z"]),
+    Field(
+        description="a calendar date (2026-02-02) or an RFC 3339 time (2026-02-02T14:30:00Z)",
+        examples=["2026-02-02", "2026-02-02T14:30:00Z"],
+    ),
 ]
 
 

@@ -41,8 +41,18 @@ PRECISIONS = ("day", "month", "season", "year", "decade", "century", "interval",
 MAX_LENGTH = 200
 
 _MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 _MONTH_ABBREVIATIONS = tuple(name[:3] for name in _MONTHS)
 
@@ -289,15 +299,11 @@ class _Reader:
         if lower_missing:
             known = self.read(upper)
             words = open_words[0] + " {}" if lower.is_open else "? – {}"
-            return replace(
-                known, earliest=datetime.date.min, precision="interval", display=words.format(known.display)
-            )
+            return replace(known, earliest=datetime.date.min, precision="interval", display=words.format(known.display))
         if upper_missing:
             known = self.read(lower)
             words = open_words[1] + " {}" if upper.is_open else "{} – ?"
-            return replace(
-                known, latest=datetime.date.max, precision="interval", display=words.format(known.display)
-            )
+            return replace(known, latest=datetime.date.max, precision="interval", display=words.format(known.display))
         start, end = self.read(lower), self.read(upper)
         if start.earliest > end.latest:
             raise self.invalid("the interval ends before it starts")
@@ -469,7 +475,10 @@ def _joined(first: str, last: str) -> str:
 
 def _time_text(time: str) -> str:
     """`14:30:00Z` -> `14:30 UTC`, `09:05:30+05:00` -> `09:05:30 UTC+05:00`."""
-    clock, zone = re.fullmatch(r"([0-9:]{8})(.*)", time).groups()
+    match = re.fullmatch(r"([0-9:]{8})(.*)", time)
+    if match is None:
+        return time
+    clock, zone = match.groups()
     clock = clock[:5] if clock.endswith(":00") else clock
     if zone == "Z":
         return f"{clock} UTC"

@@ -4,11 +4,11 @@ from logging.config import fileConfig
 
 from alembic import context
 
+import app.intake.tables  # noqa: F401  (registers the intake tables on metadata)
+import app.webhooks.tables  # noqa: F401  (registers the webhook tables on metadata)
 from app.config import Settings
 from app.db import create_engine
 from app.store.tables import metadata
-import app.intake.tables  # noqa: F401  (registers the intake tables on metadata)
-import app.webhooks.tables  # noqa: F401  (registers the webhook tables on metadata)
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

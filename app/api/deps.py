@@ -29,9 +29,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[EventStore, Depends(get_store)]
 
 
-def caller(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> ApiKey | None:
+def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiKey | None:
     """The API key presented with the request, if any; a key that is given must be valid."""
     if authorization is None:
         return None
@@ -74,7 +72,8 @@ async def json_body(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise Problem(
-            415, "unsupported-media-type",
+            415,
+            "unsupported-media-type",
             f"send the body as application/json, not {media_type or 'no content type'}",
         )
     try:

@@ -14,9 +14,27 @@ from fastapi.responses import Response
 from app.api.responses import JSONResponse
 
 CSV_COLUMNS = [
-    "assertion_id", "kind", "occurred", "earliest", "latest", "precision", "display", "headline", "text",
-    "attributed_to", "actors", "outlets", "corroboration", "status", "retraction_reason", "rank",
-    "disputes", "disputed_by", "revisions", "first_reported_at", "recorded_at",
+    "assertion_id",
+    "kind",
+    "occurred",
+    "earliest",
+    "latest",
+    "precision",
+    "display",
+    "headline",
+    "text",
+    "attributed_to",
+    "actors",
+    "outlets",
+    "corroboration",
+    "status",
+    "retraction_reason",
+    "rank",
+    "disputes",
+    "disputed_by",
+    "revisions",
+    "first_reported_at",
+    "recorded_at",
 ]
 
 
@@ -24,10 +42,11 @@ def render_export(body: dict[str, Any], format: str, headers: dict[str, str]) ->
     if format == "timelinejs":
         return JSONResponse(to_timelinejs(body), headers=headers)
     if format == "csv":
-        name = f'{body["incident"]["id"]}-timeline.csv'
+        name = f"{body['incident']['id']}-timeline.csv"
         return Response(
             # "replace": a lone surrogate an older version let in must not fail the whole file
-            to_csv(body["entries"]).encode("utf-8", "replace"), media_type="text/csv; charset=utf-8",
+            to_csv(body["entries"]).encode("utf-8", "replace"),
+            media_type="text/csv; charset=utf-8",
             headers={**headers, "Content-Disposition": f'attachment; filename="{name}"'},
         )
     if format == "ndjson":

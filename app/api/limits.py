@@ -61,7 +61,9 @@ class BodySizeLimit:
         # HeaderTimeoutProtocol's timer), so a client that sends its whole body before reading
         # the answer gets this 413 rather than a reset connection.
         response = problem_response(
-            413, "body-too-large", f"request bodies are limited to {self.max_bytes} bytes",
+            413,
+            "body-too-large",
+            f"request bodies are limited to {self.max_bytes} bytes",
             instance=scope.get("path", ""),
         )
         await response(scope, receive, send)
@@ -118,8 +120,11 @@ class BodyTimeout:
             # `Connection: close`: the client is too slow to keep waiting on, so the server closes
             # the connection once this is sent instead of reading the rest of the body.
             response = problem_response(
-                408, "body-timeout", f"the request body did not arrive within {self.seconds:g} s",
-                instance=scope.get("path", ""), headers={"Connection": "close"},
+                408,
+                "body-timeout",
+                f"the request body did not arrive within {self.seconds:g} s",
+                instance=scope.get("path", ""),
+                headers={"Connection": "close"},
             )
             await response(scope, receive, send)
 
@@ -184,7 +189,9 @@ class HeaderTimeoutProtocol(H11Protocol):
 
 
 def with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:
-    """The protocol class to give uvicorn (`http=`): uvicorn constructs protocols itself, so the setting rides on the class."""
+    """The protocol class to give uvicorn (`http=`).
+
+    uvicorn constructs protocols itself, so the setting rides on the class."""
 
     class Configured(HeaderTimeoutProtocol):
         header_timeout = seconds

@@ -5,26 +5,25 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import Engine
 
-from app import commands
 from app.api import problems
 from app.api.limits import BodySizeLimit, BodyTimeout
 from app.api.request_text import RefuseUnstorableText
 from app.api.responses import JSONResponse
 from app.api.routes import articles, incidents, log, stream, timeline, widget
+from app.api.routes import subscriptions as subscription_routes
 from app.config import Settings
 from app.db import create_engine
 from app.intake.articles import Articles
 from app.intake.service import Intake
 from app.notify import AppendSignal
-from app.store import DuplicateEventId, EventStore, IdempotencyKeyReused, VersionConflict
 from app.projections.reader import Timelines
 from app.projections.snapshots import SnapshotStore
+from app.store import EventStore
 from app.store.keys import KeyRing
-from app.api.routes import subscriptions as subscription_routes
 from app.webhooks.safety import DestinationPolicy
 from app.webhooks.subscriptions import Subscriptions
 

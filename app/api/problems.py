@@ -136,14 +136,19 @@ def domain_errors() -> dict[type[Exception], DomainError]:
         ),
         SubscriptionNotFound: DomainError(404, "subscription-not-found"),
         OwnerRevoked: DomainError(409, "owner-revoked"),
-        UnusableOwner: DomainError(422, "unusable-owner", lambda e: {"errors": [{"field": "key_id", "message": str(e)}]}),
+        UnusableOwner: DomainError(
+            422, "unusable-owner", lambda e: {"errors": [{"field": "key_id", "message": str(e)}]}
+        ),
     }
 
 
 def install(app: FastAPI) -> None:
     for error_type, mapping in domain_errors().items():
+
         def handler(request: Request, exc: Exception, mapping: DomainError = mapping):
-            return problem_response(mapping.status, mapping.slug, str(exc), instance=request.url.path, **mapping.extra(exc))
+            return problem_response(
+                mapping.status, mapping.slug, str(exc), instance=request.url.path, **mapping.extra(exc)
+            )
 
         app.add_exception_handler(error_type, handler)
 
@@ -186,6 +191,8 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem_response(
-            500, "internal-error", "the service failed to handle this request; it has been logged",
+            500,
+            "internal-error",
+            "the service failed to handle this request; it has been logged",
             instance=request.url.path,
         )

@@ -47,7 +47,10 @@ def _first_problem(scope) -> tuple[str, str] | None:
 
 async def _refuse(scope, receive, send, field: str, message: str) -> None:
     response = problem_response(
-        422, "unstorable-text", f"{field} {message}", instance=scope.get("path", ""),
+        422,
+        "unstorable-text",
+        f"{field} {message}",
+        instance=scope.get("path", ""),
         errors=[{"field": field, "message": message}],
     )
     await response(scope, receive, send)

@@ -23,8 +23,11 @@ def envelope(event: StoredEvent) -> dict[str, Any]:
         "recorded_at": to_json_time(event.recorded_at),
     }
     unshowable = [
-        {"field": name, "stored": moment.stored,
-         "message": f"stored outside the times the service can show ({TIME_RANGE}); shown at the nearest end"}
+        {
+            "field": name,
+            "stored": moment.stored,
+            "message": f"stored outside the times the service can show ({TIME_RANGE}); shown at the nearest end",
+        }
         for name, moment in (("reported_at", event.reported_at), ("recorded_at", event.recorded_at))
         if isinstance(moment, ClampedTime)
     ]

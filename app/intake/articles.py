@@ -72,8 +72,16 @@ class Articles:
         return self.get(article_id_for(content_hash(url, text)))
 
     def add(
-        self, *, outlet: str, url: str | None, title: str | None, text: str, published: Published,
-        incident_id: str | None, received_by: str, made: Sequence[dict[str, Any]],
+        self,
+        *,
+        outlet: str,
+        url: str | None,
+        title: str | None,
+        text: str,
+        published: Published,
+        incident_id: str | None,
+        received_by: str,
+        made: Sequence[dict[str, Any]],
     ) -> tuple[Article, bool]:
         """Store a report and the proposals made from it; (the article, False) if it was stored already.
 
@@ -86,16 +94,26 @@ class Articles:
             with writer(self.engine.connect()) as conn, conn.begin():
                 conn.execute(
                     sa.insert(articles).values(
-                        id=article_id, content_hash=digest, outlet=outlet, url=url, title=title, text=text,
-                        published_at=published.text(), published_moment=published.moment,
-                        incident_id=incident_id, received_at=now, received_by=received_by,
+                        id=article_id,
+                        content_hash=digest,
+                        outlet=outlet,
+                        url=url,
+                        title=title,
+                        text=text,
+                        published_at=published.text(),
+                        published_moment=published.moment,
+                        incident_id=incident_id,
+                        received_at=now,
+                        received_by=received_by,
                     )
                 )
                 if made:
                     conn.execute(
                         sa.insert(proposals),
-                        [{"article_id": article_id, "proposal_id": body["id"], "ordinal": n, "body": body}
-                         for n, body in enumerate(made)],
+                        [
+                            {"article_id": article_id, "proposal_id": body["id"], "ordinal": n, "body": body}
+                            for n, body in enumerate(made)
+                        ],
                     )
         except sa.exc.IntegrityError:
             # The same report again (perhaps posted at the same moment by someone else): the
@@ -112,7 +130,11 @@ class Articles:
         return None if row is None else _article(row)
 
     def page(
-        self, *, incident_id: str | None = None, outlet: str | None = None, before: datetime | None = None,
+        self,
+        *,
+        incident_id: str | None = None,
+        outlet: str | None = None,
+        before: datetime | None = None,
         limit: int = 50,
     ) -> list[Article]:
         """Newest first; `before` (a received_at) continues a page."""
@@ -141,16 +163,29 @@ class Articles:
             return {row.proposal_id: _decision(row) for row in rows}
 
     def decide(
-        self, article_id: str, proposal_id: str, decision: str, *, by: str, reason: str | None = None,
-        overrides: dict[str, Any] | None = None, result: dict[str, Any] | None = None,
+        self,
+        article_id: str,
+        proposal_id: str,
+        decision: str,
+        *,
+        by: str,
+        reason: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        result: dict[str, Any] | None = None,
     ) -> Decision:
         """Keep a decision; a proposal is decided once (DecisionExists carries the earlier one)."""
         try:
             with writer(self.engine.connect()) as conn, conn.begin():
                 conn.execute(
                     sa.insert(decisions).values(
-                        article_id=article_id, proposal_id=proposal_id, decision=decision, reason=reason,
-                        overrides=overrides, result=result, decided_at=utcnow(), decided_by=by,
+                        article_id=article_id,
+                        proposal_id=proposal_id,
+                        decision=decision,
+                        reason=reason,
+                        overrides=overrides,
+                        result=result,
+                        decided_at=utcnow(),
+                        decided_by=by,
                     )
                 )
         except sa.exc.IntegrityError:
@@ -163,9 +198,12 @@ class Articles:
 
 def _article(row) -> Article:
     published = parse_published(row.published_at)
-    return Article(row.id, row.outlet, row.url, row.title, row.text, published, row.incident_id,
-                   row.received_at, row.received_by)
+    return Article(
+        row.id, row.outlet, row.url, row.title, row.text, published, row.incident_id, row.received_at, row.received_by
+    )
 
 
 def _decision(row) -> Decision:
-    return Decision(row.proposal_id, row.decision, row.reason, row.overrides, row.result, row.decided_at, row.decided_by)
+    return Decision(
+        row.proposal_id, row.decision, row.reason, row.overrides, row.result, row.decided_at, row.decided_by
+    )

@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
 from app import commands
 from app.commands import EventCommand, IncidentNotFound
 from app.intake.articles import Article, Articles, Decision, DecisionExists, StoredProposal
-from app.intake.model import ACTIONS, KnownAssertion, KnownIncident, Report
+from app.intake.model import ACTIONS, KnownAssertion, KnownIncident, Proposal, Report
 from app.intake.pipeline import propose
 from app.projections.reader import Timelines
 from app.projections.timeline import entries
@@ -70,8 +70,15 @@ class Intake:
     # -- reports in ---------------------------------------------------------------------------
 
     def post(
-        self, *, outlet: str, url: str | None, published: Published, title: str | None, text: str,
-        incident_id: str | None, actor: str,
+        self,
+        *,
+        outlet: str,
+        url: str | None,
+        published: Published,
+        title: str | None,
+        text: str,
+        incident_id: str | None,
+        actor: str,
     ) -> tuple[ArticleView, bool]:
         """Store a report and its proposals; the same URL and text again is the stored article (False)."""
         existing = self.articles.find(url, text)
@@ -83,8 +90,14 @@ class Intake:
         made = propose(Report(outlet, text, published.day or published.moment, url, title), incidents, assertions)
         bodies = [proposal_json(proposal, incident_id) for proposal in made]
         article, created = self.articles.add(
-            outlet=outlet, url=url, title=title, text=text, published=published, incident_id=incident_id,
-            received_by=actor, made=bodies,
+            outlet=outlet,
+            url=url,
+            title=title,
+            text=text,
+            published=published,
+            incident_id=incident_id,
+            received_by=actor,
+            made=bodies,
         )
         return self.view(article.id), created
 
@@ -101,25 +114,40 @@ class Intake:
         for incident_id, version, _opened in self.store.list_streams():
             state = self.timelines.state(incident_id, version)
             incident = state["incident"]
-            incidents.append(KnownIncident(
-                incident_id, incident.get("title"), incident.get("summary"),
-                tuple(link["incident_id"] for link in incident.get("links", []) if link.get("incident_id")),
-            ))
+            incidents.append(
+                KnownIncident(
+                    incident_id,
+                    incident.get("title"),
+                    incident.get("summary"),
+                    tuple(link["incident_id"] for link in incident.get("links", []) if link.get("incident_id")),
+                )
+            )
             for entry in entries(state):
-                assertions.append(KnownAssertion(
-                    incident_id=incident_id, assertion_id=entry["assertion_id"], kind=entry["kind"],
-                    occurred=entry["occurred"]["edtf"], headline=entry["headline"], text=entry["text"],
-                    attributed_to=entry["attributed_to"],
-                    outlets=tuple(source["outlet"] for source in entry["sources"]),
-                    quotes=tuple(source["quote"] for source in entry["sources"] if source.get("quote")),
-                    status=entry["status"],
-                ))
+                assertions.append(
+                    KnownAssertion(
+                        incident_id=incident_id,
+                        assertion_id=entry["assertion_id"],
+                        kind=entry["kind"],
+                        occurred=entry["occurred"]["edtf"],
+                        headline=entry["headline"],
+                        text=entry["text"],
+                        attributed_to=entry["attributed_to"],
+                        outlets=tuple(source["outlet"] for source in entry["sources"]),
+                        quotes=tuple(source["quote"] for source in entry["sources"] if source.get("quote")),
+                        status=entry["status"],
+                    )
+                )
         return incidents, assertions
 
     # -- decisions ------------------------------------------------------------------------------
 
     def accept(
-        self, article_id: str, proposal_id: str, overrides: Mapping[str, Any], *, actor: str,
+        self,
+        article_id: str,
+        proposal_id: str,
+        overrides: Mapping[str, Any],
+        *,
+        actor: str,
         expected_version: int | None = None,
     ) -> Accepted:
         """Append the proposal's events in one atomic append; a repeat returns the first result."""
@@ -136,20 +164,31 @@ class Intake:
             # A dispute of a fact this same report states: it goes where that fact was recorded.
             chosen["target_assertion_id"], incident_id = self._recorded_by(article, str(chosen["target_proposal_id"]))
         if not incident_id:
-            raise InvalidEvent([Problem(("incident_id",), "this proposal names no incident: say which one (incident_id)")])
+            raise InvalidEvent(
+                [Problem(("incident_id",), "this proposal names no incident: say which one (incident_id)")]
+            )
         batch = events_for(article, proposal_id, proposal, chosen)
         try:
             result = commands.append_events(
-                self.store, incident_id, batch, actor=actor, expected_version=expected_version,
+                self.store,
+                incident_id,
+                batch,
+                actor=actor,
+                expected_version=expected_version,
                 # Keyed by the proposal, so an accept retried after a lost response (or a crash
                 # before the decision was kept) finds the first append instead of making a second.
-                idempotency_key=f"accept:{article_id}:{proposal_id}", idempotency_scope=IDEMPOTENCY_SCOPE,
+                idempotency_key=f"accept:{article_id}:{proposal_id}",
+                idempotency_scope=IDEMPOTENCY_SCOPE,
             )
         except IncidentNotFound:
             raise InvalidEvent([Problem(("incident_id",), f"there is no incident {incident_id!r}")]) from None
         try:
             decision = self.articles.decide(
-                article_id, proposal_id, "accepted", by=actor, overrides=given or None,
+                article_id,
+                proposal_id,
+                "accepted",
+                by=actor,
+                overrides=given or None,
                 result={"incident_id": incident_id, "version": result.version, "positions": result.positions},
             )
         except DecisionExists as exists:  # the same accept, at the same moment, from elsewhere
@@ -170,11 +209,17 @@ class Intake:
         _, target = self._proposal(article.id, proposal_id)
         decision = self.articles.decisions(article.id).get(proposal_id)
         if decision is None or decision.decision != "accepted" or target.get("action") not in ("record", "dispute"):
-            raise InvalidEvent([Problem(
-                ("target_proposal_id",),
-                f"this disputes proposal {proposal_id!r} of the same report: accept that one first",
-            )])
-        return new_assertion_id(article.id, proposal_id, target.get("headline") or ""), decision.result["incident_id"]
+            raise InvalidEvent(
+                [
+                    Problem(
+                        ("target_proposal_id",),
+                        f"this disputes proposal {proposal_id!r} of the same report: accept that one first",
+                    )
+                ]
+            )
+        return new_assertion_id(article.id, proposal_id, target.get("headline") or ""), (decision.result or {})[
+            "incident_id"
+        ]
 
     def _proposal(self, article_id: str, proposal_id: str) -> tuple[Article, dict[str, Any]]:
         article = self.articles.get(article_id)
@@ -214,8 +259,11 @@ def events_for(
         # of this proposal names it through target_proposal_id).
         assertion_id = new_assertion_id(article.id, proposal_id, made.get("headline") or "")
         data = {
-            "assertion_id": assertion_id, "kind": proposal.get("kind") or "other", "occurred": edtf,
-            "headline": proposal.get("headline"), "sources": [source],
+            "assertion_id": assertion_id,
+            "kind": proposal.get("kind") or "other",
+            "occurred": edtf,
+            "headline": proposal.get("headline"),
+            "sources": [source],
         }
         if proposal.get("attributed_to"):
             data["attributed_to"] = proposal["attributed_to"]
@@ -250,9 +298,9 @@ def new_assertion_id(article_id: str, proposal_id: str, headline: str) -> str:
     return "-".join([*words, digest]) if words else f"fact-{digest}"
 
 
-def proposal_json(proposal: Any, incident_id: str | None = None) -> dict[str, Any]:
+def proposal_json(proposal: Proposal | Mapping[str, Any], incident_id: str | None = None) -> dict[str, Any]:
     """A proposal as stored and shown: plain JSON, dates as ISO text."""
-    body = _jsonable(asdict(proposal) if is_dataclass(proposal) else dict(proposal))
+    body = _jsonable(asdict(proposal) if isinstance(proposal, Proposal) else dict(proposal))
     if incident_id is not None and not body.get("incident_id"):
         body["incident_id"] = incident_id
     return body

@@ -22,7 +22,11 @@ def _log_unreadable(reported: set[int], incident_id: str, state: dict[str, Any])
             reported.add(problem["position"])
             log.warning(
                 "incident %s: the event at position %s (%s) cannot be read by this version and is left out "
-                "of its timeline: %s", incident_id, problem["position"], problem["type"], problem["problem"],
+                "of its timeline: %s",
+                incident_id,
+                problem["position"],
+                problem["type"],
+                problem["problem"],
             )
 
 

@@ -37,8 +37,11 @@ class SnapshotStore:
             with self.engine.begin() as conn:
                 conn.execute(
                     sa.insert(snapshots).values(
-                        incident_id=incident_id, projection_version=self.projection_version,
-                        version=version, state=state, created_at=utcnow(),
+                        incident_id=incident_id,
+                        projection_version=self.projection_version,
+                        version=version,
+                        state=state,
+                        created_at=utcnow(),
                     )
                 )
         except sa.exc.IntegrityError:

@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 from app.projections.incident import apply_incident_event, empty_incident
 from events.admissible import clamped_time
-from events.published import Published, parse_published
 from events.catalog import to_json_time
 from events.dates import InvalidOccurred, Occurred, parse_occurred
+from events.published import Published, parse_published
 
 # Bump when the state's shape or the meaning of an event changes: stored snapshots made by
 # another projection version are ignored and discarded.
@@ -26,12 +26,18 @@ REVISABLE = ("occurred", "headline", "text", "kind", "attributed_to")
 
 
 class FoldableEvent(Protocol):
-    position: int
-    version: int
-    type: str
-    data: Mapping[str, Any]
-    reported_at: datetime
-    recorded_at: datetime
+    @property
+    def position(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+    @property
+    def reported_at(self) -> datetime: ...
+    @property
+    def recorded_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +86,12 @@ def apply(state: dict[str, Any], event: FoldableEvent, *, keep_history: bool = F
         _apply(state, event, keep_history)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
         state.setdefault("unreadable", []).append(
-            {"position": event.position, "version": event.version, "type": event.type,
-             "problem": f"{type(error).__name__}: {error}"}
+            {
+                "position": event.position,
+                "version": event.version,
+                "type": event.type,
+                "problem": f"{type(error).__name__}: {error}",
+            }
         )
 
 
@@ -189,12 +199,11 @@ def _first_published(event: FoldableEvent, sources: Iterable[Mapping[str, Any]])
         if not source.get("published_at"):
             continue
         try:
-            published = parse_published(str(source["published_at"]))
+            times.append(parse_published(str(source["published_at"])))
         except ValueError:
-            published = _clamped_published(str(source["published_at"]))
-            if published is None:
-                continue  # a text an older version let in that names no time: the event's own stands
-        times.append(published)
+            clamped = _clamped_published(str(source["published_at"]))
+            if clamped is not None:  # else a text an older version let in that names no time
+                times.append(clamped)
     return min(times, key=lambda published: published.moment)
 
 

@@ -139,10 +139,19 @@ def append_sqlite(
         cursor.executemany(
             f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (first_position + offset, incident_id, first_version + offset, e.event_id, e.type,
-                 e.schema_version, e.data, e.metadata,
-                 recorded_text if e.reported_at is None else _sqlite_time(e.reported_at), recorded_text,
-                 e.reported_day and e.reported_day.isoformat())
+                (
+                    first_position + offset,
+                    incident_id,
+                    first_version + offset,
+                    e.event_id,
+                    e.type,
+                    e.schema_version,
+                    e.data,
+                    e.metadata,
+                    recorded_text if e.reported_at is None else _sqlite_time(e.reported_at),
+                    recorded_text,
+                    e.reported_day and e.reported_day.isoformat(),
+                )
                 for offset, e in enumerate(events)
             ],
         )
@@ -151,8 +160,14 @@ def append_sqlite(
         if idempotency is not None:
             cursor.execute(
                 REMEMBER_RESULT.format(p="?"),
-                (idempotency.scope, idempotency.key, idempotency.request_hash, incident_id,
-                 json.dumps(result_json(appended)), recorded_text),
+                (
+                    idempotency.scope,
+                    idempotency.key,
+                    idempotency.request_hash,
+                    incident_id,
+                    json.dumps(result_json(appended)),
+                    recorded_text,
+                ),
             )
         cursor.execute("COMMIT")
         return appended
@@ -212,22 +227,45 @@ def append_postgres(
         _check_expected(expected_version, new_version, count)
         first_position, first_version = last_position - count + 1, new_version - count + 1
         rows = [
-            (first_position + offset, incident_id, first_version + offset, e.event_id, e.type,
-             e.schema_version, e.data, e.metadata, e.reported_at or recorded_at, recorded_at, e.reported_day)
+            (
+                first_position + offset,
+                incident_id,
+                first_version + offset,
+                e.event_id,
+                e.type,
+                e.schema_version,
+                e.data,
+                e.metadata,
+                e.reported_at or recorded_at,
+                recorded_at,
+                e.reported_day,
+            )
             for offset, e in enumerate(events)
         ]
         appended = Appended(new_version, first_position, recorded_at.astimezone(timezone.utc))
         remember = (
-            REMEMBER_RESULT.format(p="%s"),
-            (idempotency.scope, idempotency.key, idempotency.request_hash, incident_id,
-             json.dumps(result_json(appended)), recorded_at),
-        ) if idempotency is not None else None
+            (
+                REMEMBER_RESULT.format(p="%s"),
+                (
+                    idempotency.scope,
+                    idempotency.key,
+                    idempotency.request_hash,
+                    incident_id,
+                    json.dumps(result_json(appended)),
+                    recorded_at,
+                ),
+            )
+            if idempotency is not None
+            else None
+        )
         if count <= SMALL_BATCH:
             # A few rows: INSERT, remember the key and COMMIT in one more round trip. If the
             # INSERT fails, PostgreSQL skips the rest of the pipeline and the COMMIT cannot
             # happen; psycopg raises the INSERT's error when the pipeline syncs.
             with connection.pipeline():
-                head.executemany(f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+                head.executemany(
+                    f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows
+                )
                 if remember is not None:
                     head.execute(*remember)
                 connection.commit()

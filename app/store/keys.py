@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from app.db import utcnow, writer
+from app.db import utcnow
 from app.store.tables import api_keys
 
 SCOPES = ("read", "write", "webhooks", "admin")

@@ -90,9 +90,7 @@ class StoreError(Exception):
 class VersionConflict(StoreError):
     def __init__(self, incident_id: str, expected: int, actual: int):
         self.incident_id, self.expected, self.actual = incident_id, expected, actual
-        super().__init__(
-            f"incident {incident_id!r} is at version {actual}, not the expected version {expected}"
-        )
+        super().__init__(f"incident {incident_id!r} is at version {actual}, not the expected version {expected}")
 
 
 class IdempotencyKeyReused(StoreError):
@@ -138,8 +136,13 @@ class EventStore:
         # serialized section stays as short as the database round trips allow.
         prepared = [
             PreparedEvent(
-                str(event.event_id or uuid.uuid4()), event.type, event.schema_version,
-                dumps(dict(event.data)), dumps(dict(event.metadata)), event.reported_at, event.reported_day,
+                str(event.event_id or uuid.uuid4()),
+                event.type,
+                event.schema_version,
+                dumps(dict(event.data)),
+                dumps(dict(event.metadata)),
+                event.reported_at,
+                event.reported_day,
             )
             for event in new_events
         ]
@@ -155,9 +158,11 @@ class EventStore:
                 pooled.driver_connection, incident_id, prepared, utcnow(), expected_version, idempotency, result_json
             )
         except StaleVersion as stale:
-            raise VersionConflict(incident_id, expected_version, stale.actual) from None
+            # StaleVersion is raised only when an expected_version was given, and IdempotencyMismatch
+            # only with a key.
+            raise VersionConflict(incident_id, expected_version or 0, stale.actual) from None
         except IdempotencyMismatch:
-            raise IdempotencyKeyReused(idempotency_key) from None
+            raise IdempotencyKeyReused(idempotency_key or "") from None
         except DuplicateEvent:
             raise DuplicateEventId("an event with one of these event ids is already stored") from None
         finally:
@@ -235,12 +240,7 @@ class EventStore:
         Optionally only up to a position (inclusive), and only some incidents or event types
         (None: all of them).
         """
-        query = (
-            sa.select(events)
-            .where(events.c.position > after_position)
-            .order_by(events.c.position)
-            .limit(limit)
-        )
+        query = sa.select(events).where(events.c.position > after_position).order_by(events.c.position).limit(limit)
         if up_to_position is not None:
             query = query.where(events.c.position <= up_to_position)
         if incident_ids is not None:
@@ -266,9 +266,7 @@ class EventStore:
     def stream_version(self, incident_id: str) -> int | None:
         """The incident's current version, or None if no such incident exists."""
         with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(streams.c.version).where(streams.c.incident_id == incident_id)
-            ).scalar()
+            return conn.execute(sa.select(streams.c.version).where(streams.c.incident_id == incident_id)).scalar()
 
     def version_at(self, incident_id: str, moment: datetime) -> int:
         """The incident's version as recorded at `moment` (inclusive); 0 before it existed."""

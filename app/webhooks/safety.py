@@ -284,9 +284,7 @@ class DestinationPolicy:
                     kind="scheme",
                 )
         elif scheme != "https":
-            raise BlockedDestination(
-                f"webhook URL must use https, not {scheme or 'no scheme'!r}", kind="scheme"
-            )
+            raise BlockedDestination(f"webhook URL must use https, not {scheme or 'no scheme'!r}", kind="scheme")
         if url.userinfo:
             raise BlockedDestination(
                 "webhook URL must not contain a user name or password; the payload is signed instead",

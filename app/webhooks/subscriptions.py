@@ -16,6 +16,7 @@ contained change to `_store_secret` / `signing_secrets` should that be wanted.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ class Attempt:
 
 def matches(incidents: Sequence[str] | None, types: Sequence[str] | None):
     """The SQL condition on `events` for a subscription's filter (None matches everything)."""
-    condition = sa.true()
+    condition: sa.ColumnElement[bool] = sa.true()
     if incidents is not None:
         condition = sa.and_(condition, events.c.incident_id.in_(list(incidents)))
     if types is not None:
@@ -146,9 +147,7 @@ def reactivate_deliveries(conn: Connection, subscription_id: str, now: datetime)
     )
 
 
-def new_owner(
-    conn: Connection, key_id: str, *, by_prefix: bool = False, refused: Collection[str] = ()
-) -> ApiKey:
+def new_owner(conn: Connection, key_id: str, *, by_prefix: bool = False, refused: Collection[str] = ()) -> ApiKey:
     """The key a subscription is handed to, share-locked until commit (see find_key); refused unless it can own one.
 
     Lock order: this key before any subscription row, as in KeyRing.revoke. The lock means a
@@ -290,9 +289,13 @@ class Subscriptions:
     def list(self, owner: str) -> list[Subscription]:
         now = utcnow()
         with self.engine.connect() as conn:
-            ids = conn.execute(
-                sa.select(subs.c.id).where(subs.c.owner_key_id == owner).order_by(subs.c.created_at, subs.c.id)
-            ).scalars().all()
+            ids = (
+                conn.execute(
+                    sa.select(subs.c.id).where(subs.c.owner_key_id == owner).order_by(subs.c.created_at, subs.c.id)
+                )
+                .scalars()
+                .all()
+            )
             return self._views(conn, ids, now)
 
     def get(self, owner: str, subscription_id: str) -> Subscription:
@@ -384,7 +387,9 @@ class Subscriptions:
                 raise SubscriptionNotFound(subscription_id)
             s = webhook_secrets
             conn.execute(
-                sa.delete(s).where(s.c.subscription_id == subscription_id, s.c.expires_at.is_not(None), s.c.expires_at <= now)
+                sa.delete(s).where(
+                    s.c.subscription_id == subscription_id, s.c.expires_at.is_not(None), s.c.expires_at <= now
+                )
             )
             # The current secret gets the grace period; one still in an earlier grace period
             # keeps its expiry unless that is later than the new one (a second rotation never
@@ -429,7 +434,9 @@ class Subscriptions:
                 )
             ).scalar_one()
             conn.execute(
-                sa.update(subs).where(subs.c.id == subscription_id).values(checkpoint=from_position - 1, updated_at=utcnow())
+                sa.update(subs)
+                .where(subs.c.id == subscription_id)
+                .values(checkpoint=from_position - 1, updated_at=utcnow())
             )
             return count
 
@@ -443,7 +450,7 @@ class Subscriptions:
         limit: int = 100,
         before: int | None = None,
         event_id: str | None = None,
-    ) -> list[Attempt]:
+    ) -> builtins.list[Attempt]:
         """Delivery attempts, newest first; page with `before` (an attempt id)."""
         a = webhook_attempts
         query = sa.select(a).where(a.c.subscription_id == subscription_id).order_by(a.c.id.desc()).limit(limit)
@@ -474,9 +481,7 @@ class Subscriptions:
 
     @staticmethod
     def _store_secret(conn: Connection, subscription_id: str, secret: str, now: datetime) -> None:
-        conn.execute(
-            sa.insert(webhook_secrets).values(subscription_id=subscription_id, secret=secret, created_at=now)
-        )
+        conn.execute(sa.insert(webhook_secrets).values(subscription_id=subscription_id, secret=secret, created_at=now))
 
     @staticmethod
     def _owned(conn: Connection, owner: str, subscription_id: str) -> None:
@@ -490,7 +495,7 @@ class Subscriptions:
         return self._views(conn, [subscription_id], now)[0]
 
     @staticmethod
-    def _views(conn: Connection, ids: Sequence[str], now: datetime) -> list[Subscription]:
+    def _views(conn: Connection, ids: Sequence[str], now: datetime) -> builtins.list[Subscription]:
         if not ids:
             return []
         d, s = webhook_deliveries, webhook_secrets

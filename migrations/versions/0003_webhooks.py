@@ -41,14 +41,10 @@ def upgrade() -> None:
         sa.Column("checkpoint", sa.BigInteger, nullable=False),
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("updated_at", TZ, nullable=False),
-        sa.CheckConstraint(
-            "status IN ('active', 'paused', 'disabled')", name=op.f("ck_webhook_subscriptions_status")
-        ),
+        sa.CheckConstraint("status IN ('active', 'paused', 'disabled')", name=op.f("ck_webhook_subscriptions_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
     )
-    op.create_index(
-        op.f("ix_webhook_subscriptions_owner_key_id"), "webhook_subscriptions", ["owner_key_id"]
-    )
+    op.create_index(op.f("ix_webhook_subscriptions_owner_key_id"), "webhook_subscriptions", ["owner_key_id"])
 
     op.create_table(
         "webhook_secrets",
@@ -78,9 +74,7 @@ def upgrade() -> None:
         sa.Column("created_at", TZ, nullable=False),
         _subscription_fk("webhook_deliveries"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
-        sa.UniqueConstraint(
-            "subscription_id", "position", name=op.f("uq_webhook_deliveries_subscription_id_position")
-        ),
+        sa.UniqueConstraint("subscription_id", "position", name=op.f("uq_webhook_deliveries_subscription_id_position")),
     )
     op.create_index(
         op.f("ix_webhook_deliveries_subscription_id_incident_id_position"),
@@ -106,9 +100,7 @@ def upgrade() -> None:
         _subscription_fk("webhook_attempts"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
     )
-    op.create_index(
-        op.f("ix_webhook_attempts_subscription_id_id"), "webhook_attempts", ["subscription_id", "id"]
-    )
+    op.create_index(op.f("ix_webhook_attempts_subscription_id_id"), "webhook_attempts", ["subscription_id", "id"])
 
 
 def downgrade() -> None:

@@ -43,6 +43,8 @@ def assertion(assertion_id: str, occurred: str = "2026-01-24", **extra) -> dict:
 
 @pytest.fixture
 def incident(client, writer) -> str:
-    response = client.post("/v1/incidents", json={"id": "alex-pretti-shooting", "title": "Shooting of Alex Pretti"}, headers=writer)
+    response = client.post(
+        "/v1/incidents", json={"id": "alex-pretti-shooting", "title": "Shooting of Alex Pretti"}, headers=writer
+    )
     assert response.status_code == 201, response.text
     return "alex-pretti-shooting"

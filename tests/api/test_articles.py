@@ -26,11 +26,11 @@ def test_a_report_is_stored_as_received_with_its_proposals(client, posted):
     assert posted["text"] == SKY and posted["published_at"] == "2026-02-02" and posted["outlet"] == "Sky News"
     assert posted["proposals"], "a report of dated facts gets proposals"
     for proposal in posted["proposals"]:
-        assert SKY[proposal["start"]:proposal["end"]] == proposal["quote"]
+        assert SKY[proposal["start"] : proposal["end"]] == proposal["quote"]
         assert proposal["action"] in {"record", "corroborate", "dispute", "refine"}
         assert proposal["occurred"]["edtf"] and proposal["decision"] == {"status": "pending"}
         for found in proposal["dates"]:
-            assert SKY[found["start"]:found["end"]] == found["phrase"]
+            assert SKY[found["start"] : found["end"]] == found["phrase"]
     again = client.get(f"/v1/articles/{posted['id']}")
     assert again.status_code == 200 and again.json() == posted
     listed = client.get("/v1/articles", params={"outlet": "sky news"}).json()["articles"]
@@ -56,8 +56,9 @@ def test_an_accept_appends_the_proposal_as_ordinary_events_once(client, writer, 
     [event] = store.read_all(after_position=body["positions"][0] - 1, limit=1)
     assert event.type == "AssertionRecorded"
     assert event.data["headline"] == proposal["headline"] and event.data["occurred"] == proposal["occurred"]["edtf"]
-    assert event.data["sources"] == [{"outlet": "Sky News", "url": REPORT["url"], "published_at": "2026-02-02",
-                                      "quote": proposal["quote"]}]
+    assert event.data["sources"] == [
+        {"outlet": "Sky News", "url": REPORT["url"], "published_at": "2026-02-02", "quote": proposal["quote"]}
+    ]
     assert event.metadata["article_id"] == posted["id"] and event.metadata["proposal_id"] == proposal["id"]
     assert event.published.text() == "2026-02-02"
 
@@ -67,7 +68,9 @@ def test_an_accept_appends_the_proposal_as_ordinary_events_once(client, writer, 
     assert store.head_position() == head, "a repeat appends nothing"
     shown = client.get(f"/v1/articles/{posted['id']}").json()
     decided = next(p for p in shown["proposals"] if p["id"] == proposal["id"])
-    assert decided["decision"]["status"] == "accepted" and decided["decision"]["result"]["positions"] == body["positions"]
+    assert (
+        decided["decision"]["status"] == "accepted" and decided["decision"]["result"]["positions"] == body["positions"]
+    )
 
 
 def test_an_edited_accept_records_the_editors_version(client, writer, posted, store):
@@ -77,7 +80,9 @@ def test_an_edited_accept_records_the_editors_version(client, writer, posted, st
     assert response.status_code == 200, response.text
     event = store.read_all(after_position=response.json()["positions"][0] - 1, limit=1)[0]
     assert {k: event.data[k] for k in edits} == edits
-    again = client.post(f"/v1/articles/{posted['id']}/proposals/{proposal['id']}/accept", json={"headline": "Other"}, headers=writer)
+    again = client.post(
+        f"/v1/articles/{posted['id']}/proposals/{proposal['id']}/accept", json={"headline": "Other"}, headers=writer
+    )
     assert again.status_code == 409 and again.headers["content-type"].startswith("application/problem+json")
 
 

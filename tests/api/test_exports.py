@@ -28,8 +28,14 @@ def samples(engine, client, writer) -> None:
     # The samples retract nothing; an export must still say so when something is.
     retracted = client.post(
         f"/v1/incidents/{PRETTI}/events",
-        json={"events": [{"type": "AssertionRetracted",
-                          "data": {"assertion_id": "ny-post-misfire-report", "reason": "The Post withdrew the report"}}]},
+        json={
+            "events": [
+                {
+                    "type": "AssertionRetracted",
+                    "data": {"assertion_id": "ny-post-misfire-report", "reason": "The Post withdrew the report"},
+                }
+            ]
+        },
         headers=writer,
     )
     assert retracted.status_code == 201, retracted.text
@@ -77,7 +83,9 @@ def test_timelinejs_has_one_slide_per_entry_in_knight_labs_shape(client, samples
     response = export(client, "timelinejs", include_retracted="true")
     assert response.headers["content-type"] == "application/json"
     data = response.json()
-    assert data["title"]["text"]["headline"] == "Alex Pretti fatally shot by federal immigration officers in Minneapolis"
+    assert (
+        data["title"]["text"]["headline"] == "Alex Pretti fatally shot by federal immigration officers in Minneapolis"
+    )
     assert len(data["events"]) == len(body["entries"]) > 10
     for slide, entry in zip(data["events"], body["entries"], strict=True):
         occurred = entry["occurred"]
@@ -94,7 +102,9 @@ def test_timelinejs_has_one_slide_per_entry_in_knight_labs_shape(client, samples
 
 
 def test_timelinejs_slides_say_what_the_widget_says(client, samples):
-    slides = {slide["unique_id"]: slide for slide in export(client, "timelinejs", include_retracted="true").json()["events"]}
+    slides = {
+        slide["unique_id"]: slide for slide in export(client, "timelinejs", include_retracted="true").json()["events"]
+    }
     vague = slides["videos-show-phone"]
     assert vague["display_date"] == "Jan 24 – Feb 2, 2026"
     assert vague["start_date"] == {"year": "2026", "month": "1", "day": "24"}
@@ -114,8 +124,16 @@ def test_timelinejs_slides_say_what_the_widget_says(client, samples):
 def test_timelinejs_escapes_html_in_the_data(client, writer, samples):
     client.post(
         f"/v1/incidents/{PRETTI}/events",
-        json={"events": [assertion("html-test", headline="<script>alert(1)</script> & more",
-                                   text="a <b>bold</b> claim", attributed_to="O'Brien & <Co>")]},
+        json={
+            "events": [
+                assertion(
+                    "html-test",
+                    headline="<script>alert(1)</script> & more",
+                    text="a <b>bold</b> claim",
+                    attributed_to="O'Brien & <Co>",
+                )
+            ]
+        },
         headers=writer,
     )
     slide = next(s for s in export(client, "timelinejs").json()["events"] if s["unique_id"] == "html-test")
@@ -168,7 +186,10 @@ def test_csv_reads_back_with_the_csv_module_to_the_json_rows(client, samples):
     by_id = {row["assertion_id"]: row for row in rows}
     assert by_id["ny-post-misfire-report"]["status"] == "retracted"
     assert by_id["noem-weapon-claim"]["disputed_by"].split("; ") == [
-        "videos-show-phone", "nyt-analysis-disarmed", "cbp-review-no-weapon-brandished", "ny-post-misfire-report",
+        "videos-show-phone",
+        "nyt-analysis-disarmed",
+        "cbp-review-no-weapon-brandished",
+        "ny-post-misfire-report",
     ]
 
 

@@ -3,7 +3,6 @@ a key without `read` may still make reads that need no key; the widget page foll
 
 from __future__ import annotations
 
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -95,8 +94,12 @@ def test_a_subscription_under_a_revoked_owner_cannot_be_resumed_even_by_that_own
 
 def test_only_an_admin_hands_a_subscription_over(client, owner, heir, writer):
     subscription = create(client, owner[1])
-    for headers, status, says in ((None, 401, "'admin' scope"), (owner[1], 403, "'admin' scope"),
-                                  (heir[1], 403, "'admin' scope"), (writer, 403, "'admin' scope")):
+    for headers, status, says in (
+        (None, 401, "'admin' scope"),
+        (owner[1], 403, "'admin' scope"),
+        (heir[1], 403, "'admin' scope"),
+        (writer, 403, "'admin' scope"),
+    ):
         response = hand_over(client, headers, subscription["id"], heir[0].id)
         assert response.status_code == status, response.text
         assert response.headers["content-type"] == PROBLEM
@@ -113,10 +116,12 @@ def test_handing_over_needs_a_known_subscription_and_a_key_that_can_own_it(clien
     revoked_key, _ = keys.create("gone", frozenset({"webhooks"}))
     revoke_key(keys.engine, revoked_key.id)
     read_only = keys.create("reads only", frozenset({"read"}))[0]
-    for key_id, says in (("no-such-key", "there is no API key 'no-such-key'"),
-                         (revoked_key.id, "has been revoked"),
-                         (read_only.id, "lacks the 'webhooks' scope"),
-                         (heir[0].prefix, "there is no API key")):  # an id, not a prefix
+    for key_id, says in (
+        ("no-such-key", "there is no API key 'no-such-key'"),
+        (revoked_key.id, "has been revoked"),
+        (read_only.id, "lacks the 'webhooks' scope"),
+        (heir[0].prefix, "there is no API key"),
+    ):  # an id, not a prefix
         response = hand_over(client, admin, subscription["id"], key_id)
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == PROBLEM
@@ -231,6 +236,7 @@ def test_with_private_reads_the_widget_page_tells_nothing_about_the_incident(pri
         assert "<script>" not in response.text  # no inline script: the CSP stays as it is
     # The same page, but for the id it was asked about (which the visitor typed in).
     assert existing.text.replace(incident, "ID") == missing.text.replace("no-such-incident", "ID")
+
     def same(headers) -> dict:
         return {name: value for name, value in headers.items() if name != "content-length"}
 

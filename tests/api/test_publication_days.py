@@ -15,8 +15,10 @@ def entries(client, **params) -> dict[str, dict]:
 
 
 def test_a_day_stays_a_day_and_counts_from_its_end(client, incident, writer):
-    day_only = {**assertion("on-the-day", sources=[{"outlet": "FOX 9", "published_at": "2026-02-02"}]),
-                "reported_at": "2026-02-02"}
+    day_only = {
+        **assertion("on-the-day", sources=[{"outlet": "FOX 9", "published_at": "2026-02-02"}]),
+        "reported_at": "2026-02-02",
+    }
     timed = {**assertion("in-the-afternoon"), "reported_at": "2026-02-02T20:15:00Z"}
     response = client.post(EVENTS, json={"events": [day_only, timed]}, headers=writer)
     assert response.status_code == 201, response.text
@@ -45,8 +47,10 @@ def test_a_day_given_with_an_offset_ends_in_that_offset(client, incident, writer
 def test_the_earliest_publication_is_the_one_public_first(client, incident, writer):
     """A time on the day beats the day itself: the day is only certain once it has ended."""
     recorded = assertion("pretti-shot", sources=[{"outlet": "FOX 9", "published_at": "2026-02-02"}])
-    attach = {"type": "SourceAttached", "data": {"assertion_id": "pretti-shot",
-                                                 "source": {"outlet": "CNN", "published_at": "2026-02-02T15:00:00Z"}}}
+    attach = {
+        "type": "SourceAttached",
+        "data": {"assertion_id": "pretti-shot", "source": {"outlet": "CNN", "published_at": "2026-02-02T15:00:00Z"}},
+    }
     response = client.post(EVENTS, json={"events": [{**recorded, "reported_at": "2026-02-02"}, attach]}, headers=writer)
     assert response.status_code == 201, response.text
     assert entries(client)["pretti-shot"]["first_reported_at"] == "2026-02-02T15:00:00Z"
@@ -56,7 +60,11 @@ def test_a_day_in_the_future_is_refused_but_today_is_not(client, incident, write
     from datetime import date, timedelta
 
     today, tomorrow = date.today(), date.today() + timedelta(days=2)
-    ok = client.post(EVENTS, json={"events": [{**assertion("today"), "reported_at": today.isoformat()}]}, headers=writer)
+    ok = client.post(
+        EVENTS, json={"events": [{**assertion("today"), "reported_at": today.isoformat()}]}, headers=writer
+    )
     assert ok.status_code == 201, ok.text
-    refused = client.post(EVENTS, json={"events": [{**assertion("later"), "reported_at": tomorrow.isoformat()}]}, headers=writer)
+    refused = client.post(
+        EVENTS, json={"events": [{**assertion("later"), "reported_at": tomorrow.isoformat()}]}, headers=writer
+    )
     assert refused.status_code == 422 and "future" in refused.json()["detail"]

@@ -75,7 +75,9 @@ def http(server) -> Iterator[httpx.Client]:
 @pytest.fixture
 def opened(http, writer) -> str:
     """An incident at version 3: opened, then two assertions."""
-    response = http.post("/v1/incidents", json={"id": "alex-pretti-shooting", "title": "Shooting of Alex Pretti"}, headers=writer)
+    response = http.post(
+        "/v1/incidents", json={"id": "alex-pretti-shooting", "title": "Shooting of Alex Pretti"}, headers=writer
+    )
     assert response.status_code == 201, response.text
     appended = http.post(
         "/v1/incidents/alex-pretti-shooting/events",
@@ -147,7 +149,11 @@ def test_a_dropped_client_resumes_with_last_event_id_and_misses_nothing(http, wr
         assert messages.next()["event"] == "ready"
         replayed = [messages.next() for _ in range(3)]
     assert [m["id"] for m in replayed] == ["4", "5", "6"]
-    assert [json.loads(m["data"])["data"]["assertion_id"] for m in replayed] == ["while-away-1", "while-away-2", "while-away-3"]
+    assert [json.loads(m["data"])["data"]["assertion_id"] for m in replayed] == [
+        "while-away-1",
+        "while-away-2",
+        "while-away-3",
+    ]
     assert all(m["event"] == "appended" for m in replayed)
 
 
@@ -231,7 +237,9 @@ def test_server_shutdown_is_not_held_up_by_an_open_stream(database_url, keys):
     server = ServerProcess({"TIMELINE_DATABASE_URL": database_url, "TIMELINE_WEBHOOK_DISPATCHER": "false"}).start()
     try:
         with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
-            opened = client.post("/v1/incidents", json={"id": "quiet", "title": "Quiet"}, headers={"Authorization": f"Bearer {secret}"})
+            opened = client.post(
+                "/v1/incidents", json={"id": "quiet", "title": "Quiet"}, headers={"Authorization": f"Bearer {secret}"}
+            )
             assert opened.status_code == 201
             with open_stream(client, "quiet") as response:
                 messages = Messages(response)
@@ -303,7 +311,10 @@ def test_cors_is_off_without_configured_origins(client, writer):
 
 def test_the_stream_carries_cors_headers_for_an_allowed_origin(engine, database_url, writer):
     settings = Settings(database_url=database_url, cors_origins=("https://news.example",), webhook_dispatcher=False)
-    with ThreadedServer(create_app(settings, engine=engine)) as server, httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+    with (
+        ThreadedServer(create_app(settings, engine=engine)) as server,
+        httpx.Client(base_url=server.url, timeout=TIMEOUT) as client,
+    ):
         client.post("/v1/incidents", json={"id": "quiet", "title": "Quiet"}, headers=writer)
         with open_stream(client, "quiet", headers={"Origin": "https://news.example"}) as response:
             assert response.headers["access-control-allow-origin"] == "https://news.example"

@@ -84,7 +84,9 @@ def test_a_key_sees_and_manages_only_its_own_subscriptions(client, manager, othe
 
 
 def test_create_returns_the_secret_once_and_never_again(client, manager, engine):
-    created = create(client, manager, incidents=["alex-pretti-shooting"], types=["AssertionRecorded"], description="alerts")
+    created = create(
+        client, manager, incidents=["alex-pretti-shooting"], types=["AssertionRecorded"], description="alerts"
+    )
     secret = created["secret"]
     assert secret.startswith("whsec_") and len(secret) > 40
     assert created["url"] == URL
@@ -214,11 +216,18 @@ def test_rotate_secret_returns_a_new_secret_and_the_grace_period(client, manager
     assert short.status_code == 200
     assert client.get(path, headers=manager).json()["previous_secret_expires_at"] is None
     with engine.connect() as conn:
-        live = conn.execute(
-            sa.select(webhook_secrets.c.secret).where(
-                sa.or_(webhook_secrets.c.expires_at.is_(None), webhook_secrets.c.expires_at > datetime.now(timezone.utc))
+        live = (
+            conn.execute(
+                sa.select(webhook_secrets.c.secret).where(
+                    sa.or_(
+                        webhook_secrets.c.expires_at.is_(None),
+                        webhook_secrets.c.expires_at > datetime.now(timezone.utc),
+                    )
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert live == [short.json()["secret"]]
     too_long = client.post(f"{path}/rotate-secret", json={"grace_seconds": 10**9}, headers=manager)
     assert too_long.status_code == 422
@@ -257,10 +266,17 @@ def test_the_delivery_log_shows_each_attempt(settings, engine, keys):
     from app.api.main import create_app
     from tests.support.webhook_receiver import Receiver, Reply
 
-    settings = settings.model_copy(update=dict(
-        webhook_dispatcher=True, webhook_allow_http=True, webhook_allow_networks=("127.0.0.0/8",),
-        webhook_retry_schedule="0.05", webhook_poll_seconds=5.0, webhook_timeout_seconds=2, webhook_lease_seconds=5,
-    ))
+    settings = settings.model_copy(
+        update=dict(
+            webhook_dispatcher=True,
+            webhook_allow_http=True,
+            webhook_allow_networks=("127.0.0.0/8",),
+            webhook_retry_schedule="0.05",
+            webhook_poll_seconds=5.0,
+            webhook_timeout_seconds=2,
+            webhook_lease_seconds=5,
+        )
+    )
     _, token = keys.create("desk", frozenset({"write", "webhooks"}))
     headers = {"Authorization": f"Bearer {token}"}
     answers = iter([Reply(503, {"Retry-After": "0"}, b"busy"), Reply(200, body=b"thanks")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,9 @@ def test_the_timeline_is_ordered_by_when_things_happened(client, samples):
 def test_a_dispute_is_visible_from_both_sides(client, samples):
     entries = by_id(get_timeline(client))
     claim = entries["noem-weapon-claim"]
-    assert {"videos-show-phone", "nyt-analysis-disarmed", "cbp-review-no-weapon-brandished"} <= set(claim["disputed_by"])
+    assert {"videos-show-phone", "nyt-analysis-disarmed", "cbp-review-no-weapon-brandished"} <= set(
+        claim["disputed_by"]
+    )
     for other in claim["disputed_by"]:
         assert "noem-weapon-claim" in entries[other]["disputes"]
     assert claim["attributed_to"] == "Kristi Noem"
@@ -68,8 +70,7 @@ def test_corroboration_counts_every_outlet_once(client, samples):
 
 def test_a_revised_date_moves_the_entry(client, store, samples):
     revised = next(
-        e for e in store.read_stream(PRETTI)
-        if e.type == "AssertionRevised" and e.data["assertion_id"] == "pretti-shot"
+        e for e in store.read_stream(PRETTI) if e.type == "AssertionRevised" and e.data["assertion_id"] == "pretti-shot"
     )
     before = by_id(get_timeline(client, as_of_version=revised.version - 1))["pretti-shot"]
     after = by_id(get_timeline(client, as_of_version=revised.version))["pretti-shot"]
@@ -82,7 +83,14 @@ def test_a_revised_date_moves_the_entry(client, store, samples):
 def test_a_retraction_hides_the_entry_unless_asked_and_keeps_the_reason(client, samples, writer):
     response = client.post(
         f"/v1/incidents/{PRETTI}/events",
-        json={"events": [{"type": "AssertionRetracted", "data": {"assertion_id": "ny-post-misfire-report", "reason": "the Post withdrew the report"}}]},
+        json={
+            "events": [
+                {
+                    "type": "AssertionRetracted",
+                    "data": {"assertion_id": "ny-post-misfire-report", "reason": "the Post withdrew the report"},
+                }
+            ]
+        },
         headers=writer,
     )
     assert response.status_code == 201
@@ -98,8 +106,14 @@ def test_each_cut_off_returns_what_was_known_then(client, store, samples, writer
     published_later = "2026-02-03T09:00:00Z"
     response = client.post(
         f"/v1/incidents/{PRETTI}/events",
-        json={"events": [{**assertion("officers-named-in-court", occurred="2026-02-03", kind="officer_identified"),
-                          "reported_at": published_later}]},
+        json={
+            "events": [
+                {
+                    **assertion("officers-named-in-court", occurred="2026-02-03", kind="officer_identified"),
+                    "reported_at": published_later,
+                }
+            ]
+        },
         headers=writer,
     )
     assert response.status_code == 201
@@ -132,7 +146,14 @@ def test_changes_between_two_cut_offs(client, store, samples, writer):
     since = store.stream_version(PRETTI)
     batch = [
         assertion("new-footage", occurred="2026-01-24", kind="evidence_released"),
-        {"type": "AssertionRevised", "data": {"assertion_id": "agents-on-leave", "changes": {"headline": "Two agents placed on administrative leave"}, "reason": "clearer"}},
+        {
+            "type": "AssertionRevised",
+            "data": {
+                "assertion_id": "agents-on-leave",
+                "changes": {"headline": "Two agents placed on administrative leave"},
+                "reason": "clearer",
+            },
+        },
         {"type": "AssertionRetracted", "data": {"assertion_id": "ny-post-misfire-report", "reason": "withdrawn"}},
     ]
     assert client.post(f"/v1/incidents/{PRETTI}/events", json={"events": batch}, headers=writer).status_code == 201
@@ -159,7 +180,9 @@ def test_an_unchanged_timeline_is_a_304(client, samples, writer):
     etag = first.headers["etag"]
     again = client.get(f"/v1/incidents/{PRETTI}/timeline", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    other_filter = client.get(f"/v1/incidents/{PRETTI}/timeline", params={"kind": "shooting"}, headers={"If-None-Match": etag})
+    other_filter = client.get(
+        f"/v1/incidents/{PRETTI}/timeline", params={"kind": "shooting"}, headers={"If-None-Match": etag}
+    )
     assert other_filter.status_code == 200
     client.post(f"/v1/incidents/{PRETTI}/events", json={"events": [assertion("late-news")]}, headers=writer)
     moved_on = client.get(f"/v1/incidents/{PRETTI}/timeline", headers={"If-None-Match": etag})
@@ -171,8 +194,12 @@ def test_assertions_across_incidents(client, samples):
     assert everything["total"] == 52 == len(everything["assertions"])
     statements = client.get(
         "/v1/assertions",
-        params={"kind": "official_statement", "occurred_from": "2026-01-01", "occurred_to": "2026-01-31",
-                "as_of": datetime.now(timezone.utc).isoformat()},
+        params={
+            "kind": "official_statement",
+            "occurred_from": "2026-01-01",
+            "occurred_to": "2026-01-31",
+            "as_of": datetime.now(timezone.utc).isoformat(),
+        },
     ).json()["assertions"]
     assert statements and {a["kind"] for a in statements} == {"official_statement"}
     assert {a["incident_id"] for a in statements} >= {PRETTI}
@@ -182,7 +209,9 @@ def test_assertions_across_incidents(client, samples):
     assert fox and all(any(s["outlet"] == "FOX 9" for s in a["sources"]) for a in fox)
     assert {a["incident_id"] for a in fox} == {PRETTI}
     page = client.get("/v1/assertions", params={"limit": 10, "offset": 10}).json()
-    assert [a["assertion_id"] for a in page["assertions"]] == [a["assertion_id"] for a in everything["assertions"][10:20]]
+    assert [a["assertion_id"] for a in page["assertions"]] == [
+        a["assertion_id"] for a in everything["assertions"][10:20]
+    ]
     known_then = client.get("/v1/assertions", params={"as_of": "2000-01-01T00:00:00Z"}).json()
     assert known_then["total"] == 0
 

@@ -58,15 +58,26 @@ def test_import_is_checked_first_and_harmless_to_repeat(env, store, tmp_path):
     broken = tmp_path / "broken.ndjson"
     opened = {"incident_id": "fresh-incident", "type": "IncidentOpened", "data": {"title": "Fresh"}}
     invalid = {"incident_id": "fresh-incident", "type": "AssertionRecorded", "data": {"assertion_id": "x"}}
-    dangling = {"incident_id": "fresh-incident", "type": "AssertionRanked", "data": {"assertion_id": "y", "rank": "normal"}}
+    dangling = {
+        "incident_id": "fresh-incident",
+        "type": "AssertionRanked",
+        "data": {"assertion_id": "y", "rank": "normal"},
+    }
     retitled = {"incident_id": "alex-pretti-shooting", "type": "IncidentOpened", "data": {"title": "Another title"}}
-    revised = {"incident_id": "fresh-incident", "type": "IncidentRevised", "data": {"summary": "Later"}, "reported_at": "soon"}
+    revised = {
+        "incident_id": "fresh-incident",
+        "type": "IncidentRevised",
+        "data": {"summary": "Later"},
+        "reported_at": "soon",
+    }
     broken.write_text("\n".join(json.dumps(line) for line in (opened, invalid, revised, dangling, retitled)) + "\n")
     for extra in ((), ("--dry-run",)):
         result = timeline("import", str(broken), "--quiet", *extra, env=env, check=False)
         assert result.returncode == 1
         problems = [line for line in result.stderr.splitlines() if line.startswith("timeline: line ")]
-        assert [line.split(":")[1].strip() for line in problems] == ["line 2", "line 3", "line 4", "line 5"], result.stderr
+        assert [line.split(":")[1].strip() for line in problems] == ["line 2", "line 3", "line 4", "line 5"], (
+            result.stderr
+        )
         assert "line 5: conflict: incident 'alex-pretti-shooting' is already open" in problems[3]
         assert "4 lines (1 of them a conflict)" in result.stdout and "nothing" in result.stdout
         assert store.head_position() == 122  # nothing of the bad file was written
@@ -75,8 +86,11 @@ def test_import_is_checked_first_and_harmless_to_repeat(env, store, tmp_path):
 def test_a_dry_run_says_what_would_happen_and_writes_nothing(env, store, tmp_path):
     timeline("import", str(SAMPLES), env=env)
     lines = SAMPLES.read_text().splitlines()
-    extra = {"incident_id": "alex-pretti-shooting", "type": "AssertionRanked",
-             "data": {"assertion_id": "noem-weapon-claim", "rank": "deprecated", "reason": "contradicted by the videos"}}
+    extra = {
+        "incident_id": "alex-pretti-shooting",
+        "type": "AssertionRanked",
+        "data": {"assertion_id": "noem-weapon-claim", "rank": "deprecated", "reason": "contradicted by the videos"},
+    }
     extended = tmp_path / "extended.ndjson"
     extended.write_text("\n".join([json.dumps(extra), *reversed(lines)]) + "\n")
     dry = timeline("import", str(extended), "--dry-run", env=env)
@@ -91,8 +105,13 @@ def test_a_dry_run_says_what_would_happen_and_writes_nothing(env, store, tmp_pat
 
 def test_import_reads_standard_input(env, store):
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "import", "-", "--quiet"], input=SAMPLES.read_bytes(),
-        env={**os.environ, **env}, cwd=REPO, capture_output=True, timeout=120, check=True,
+        [sys.executable, "-m", "app.cli", "import", "-", "--quiet"],
+        input=SAMPLES.read_bytes(),
+        env={**os.environ, **env},
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+        check=True,
     )
     assert b"imported 122 events into 5 incidents" in result.stdout
     assert store.head_position() == 122
@@ -103,8 +122,18 @@ def test_export_round_trips_through_import(env, store, tmp_path, request):
     exported = timeline("export", env=env).stdout.splitlines()
     assert len(exported) == 122
     first = json.loads(exported[0])
-    assert set(first) >= {"position", "incident_id", "version", "event_id", "type", "schema_version", "data",
-                          "metadata", "reported_at", "recorded_at"}
+    assert set(first) >= {
+        "position",
+        "incident_id",
+        "version",
+        "event_id",
+        "type",
+        "schema_version",
+        "data",
+        "metadata",
+        "reported_at",
+        "recorded_at",
+    }
 
     dump = tmp_path / "export.ndjson"
     dump.write_text("\n".join(exported) + "\n")
@@ -118,8 +147,21 @@ def test_export_round_trips_through_import(env, store, tmp_path, request):
     other = EventStore(create_engine(other_url))
 
     def log(events):
-        return [(e.position, e.event_id, e.incident_id, e.version, e.type, e.schema_version, e.data, e.metadata,
-                 e.reported_at, e.reported_day) for e in events]
+        return [
+            (
+                e.position,
+                e.event_id,
+                e.incident_id,
+                e.version,
+                e.type,
+                e.schema_version,
+                e.data,
+                e.metadata,
+                e.reported_at,
+                e.reported_day,
+            )
+            for e in events
+        ]
 
     assert log(other.read_all(limit=1000)) == log(store.read_all(limit=1000))
     other.engine.dispose()
@@ -133,13 +175,22 @@ def test_export_into_head_ends_quietly(env, store):
         store.append("bulk", [NewEvent("IncidentRevised", {"summary": "s" * 600}) for _ in range(1000)])
     result = subprocess.run(
         ["sh", "-c", f"{shlex.quote(sys.executable)} -m app.cli export | head -n 1"],
-        env={**os.environ, **env}, cwd=REPO, capture_output=True, text=True, timeout=120,
+        env={**os.environ, **env},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0 and result.stderr == ""
     assert json.loads(result.stdout)["position"] == 1
 
-    export = subprocess.Popen([sys.executable, "-m", "app.cli", "export"], env={**os.environ, **env}, cwd=REPO,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    export = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "export"],
+        env={**os.environ, **env},
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert json.loads(export.stdout.readline())["position"] == 1
     export.stdout.close()  # as head does after its line
     _, stderr = export.communicate(timeout=120)

@@ -32,7 +32,9 @@ def test_killing_the_server_mid_burst_loses_no_acknowledged_event(database_url, 
     enough = threading.Event()
     try:
         for writer in range(WRITERS):
-            opened = httpx.post(f"{server.url}/v1/incidents", json={"id": f"burst-{writer}", "title": "Burst"}, headers=headers)
+            opened = httpx.post(
+                f"{server.url}/v1/incidents", json={"id": f"burst-{writer}", "title": "Burst"}, headers=headers
+            )
             assert opened.status_code == 201
 
         def write(writer: int) -> None:
@@ -40,8 +42,11 @@ def test_killing_the_server_mid_burst_loses_no_acknowledged_event(database_url, 
                 for n in range(10_000):
                     batch_id = f"w{writer}-b{n}"
                     events = [
-                        {"type": "IncidentRevised", "data": {"summary": f"{batch_id} #{i}"},
-                         "metadata": {"correlation_id": batch_id}}
+                        {
+                            "type": "IncidentRevised",
+                            "data": {"summary": f"{batch_id} #{i}"},
+                            "metadata": {"correlation_id": batch_id},
+                        }
                         for i in range(BATCH)
                     ]
                     try:

@@ -105,11 +105,13 @@ def seeded(database_url, artifacts):
             incidents = [incident["id"] for incident in client.get("/v1/incidents").json()["incidents"]]
             created = client.post("/v1/subscriptions", json={"url": WEBHOOK_URL, "description": "fuzzing"})
             assert created.status_code == 201, created.text
-        assertion_ids = sorted({
-            event["data"]["assertion_id"]
-            for event in map(json.loads, SAMPLES.read_text().splitlines())
-            if "assertion_id" in event.get("data", {})
-        })
+        assertion_ids = sorted(
+            {
+                event["data"]["assertion_id"]
+                for event in map(json.loads, SAMPLES.read_text().splitlines())
+                if "assertion_id" in event.get("data", {})
+            }
+        )
         known = {
             "incident_ids": incidents,
             "subscription_ids": [created.json()["id"]],
@@ -127,12 +129,24 @@ def test_no_generated_request_gets_a_server_error(backend, seeded, artifacts, su
     server, key, known = seeded
     runs = [
         run_schemathesis(
-            server.url, name="admin", directory=artifacts, context=known, cases=scaled(ADMIN_CASES), seed=SEED,
-            headers=(f"Authorization: Bearer {key}",), timeout=SCALE * RUN_TIMEOUT["admin"],
+            server.url,
+            name="admin",
+            directory=artifacts,
+            context=known,
+            cases=scaled(ADMIN_CASES),
+            seed=SEED,
+            headers=(f"Authorization: Bearer {key}",),
+            timeout=SCALE * RUN_TIMEOUT["admin"],
         ),
         run_schemathesis(
-            server.url, name="mixed-auth", directory=artifacts, context={**known, "authorization": [f"Bearer {key}"]},
-            cases=scaled(MIXED_AUTH_CASES), seed=SEED, phases=("fuzzing",), timeout=SCALE * RUN_TIMEOUT["mixed-auth"],
+            server.url,
+            name="mixed-auth",
+            directory=artifacts,
+            context={**known, "authorization": [f"Bearer {key}"]},
+            cases=scaled(MIXED_AUTH_CASES),
+            seed=SEED,
+            phases=("fuzzing",),
+            timeout=SCALE * RUN_TIMEOUT["mixed-auth"],
         ),
     ]
     server.stop()  # flushes its log

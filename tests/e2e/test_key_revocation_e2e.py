@@ -109,8 +109,10 @@ def test_a_revoked_keys_subscription_sends_nothing_until_handed_over_and_resumed
         append(as_writer, 2)
         receiver.wait_for(lambda r: len(r.delivered()) == 3, what="the first three events")
         # Recorded too (the queue is empty, nothing in flight), so what follows starts clean.
-        wait_until(lambda: as_owner.get(f"/v1/subscriptions/{mine['id']}").json()["backlog"] == 0,
-                   what="the first deliveries recorded")
+        wait_until(
+            lambda: as_owner.get(f"/v1/subscriptions/{mine['id']}").json()["backlog"] == 0,
+            what="the first deliveries recorded",
+        )
 
         revoked = timeline("keys", "revoke", owner.id, env=env)
         assert f"paused its 1 webhook subscription(s): {mine['id']}" in revoked.stdout
@@ -138,8 +140,10 @@ def test_a_revoked_keys_subscription_sends_nothing_until_handed_over_and_resumed
         held = receiver.delivered()[3:]
         assert [r.version for r in held] == [4, 5, 6, 7]  # in order, none skipped, none twice
         assert all(r.verified_with == (0,) for r in receiver.requests)
-        wait_until(lambda: as_heir.get(f"/v1/subscriptions/{mine['id']}").json()["backlog"] == 0,
-                   what="the held deliveries recorded")
+        wait_until(
+            lambda: as_heir.get(f"/v1/subscriptions/{mine['id']}").json()["backlog"] == 0,
+            what="the held deliveries recorded",
+        )
         log = as_heir.get(f"/v1/subscriptions/{mine['id']}/deliveries", params={"limit": 100}).json()["deliveries"]
         assert len(log) == 7 and {entry["status_code"] for entry in log} == {200}
         assert [r.version for r in witness.delivered()] == list(range(1, 8))

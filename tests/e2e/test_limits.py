@@ -89,7 +89,7 @@ def test_an_oversized_chunked_body_gets_the_same_413_as_a_declared_one_and_nothi
 
     def chunks() -> Iterator[bytes]:
         for start in range(0, len(body), 64 * 1024):
-            yield body[start:start + 64 * 1024]
+            yield body[start : start + 64 * 1024]
 
     chunked = client.post(events, content=chunks(), headers=json_type)
     assert chunked.request.headers.get("transfer-encoding") == "chunked"
@@ -122,7 +122,9 @@ def read_response(sock: socket.socket) -> bytes:
     while b"\r\n\r\n" not in answer:
         answer += sock.recv(65536)
     head, _, body = answer.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
     while len(body) < length:
         body += sock.recv(65536)
     return head
@@ -148,7 +150,7 @@ def wait_until_closed(sockets: list[socket.socket], trickle: bytes = b"") -> tup
                 for sock in sockets:
                     if sock not in closed_at:
                         try:
-                            sock.send(trickle[sent:sent + 1])
+                            sock.send(trickle[sent : sent + 1])
                         except OSError:
                             pass  # closed by the server: the read below sees it
                 sent += 1
@@ -225,8 +227,15 @@ def test_a_client_sending_its_body_slowly_gets_a_408_after_the_body_timeout(serv
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 PATHS = (
-    "/v1/incidents", "/v1/incidents/limits", "/v1/incidents/limits/events", "/v1/incidents/limits/timeline",
-    "/v1/events", "/v1/subscriptions", "/v1/subscriptions/some-id", "/healthz", "/openapi.json",
+    "/v1/incidents",
+    "/v1/incidents/limits",
+    "/v1/incidents/limits/events",
+    "/v1/incidents/limits/timeline",
+    "/v1/events",
+    "/v1/subscriptions",
+    "/v1/subscriptions/some-id",
+    "/healthz",
+    "/openapi.json",
     "/static/timeline-widget.js",
 )
 

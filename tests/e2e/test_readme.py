@@ -69,8 +69,7 @@ class Demo:
 
 def reader_env(database_url: str) -> dict[str, str]:
     """A newcomer's environment: no TIMELINE_* settings of the test run's own, no enclosing make."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("TIMELINE_", "MAKE", "MFLAGS"))}
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("TIMELINE_", "MAKE", "MFLAGS"))}
     env["TIMELINE_DATABASE_URL"] = database_url  # what `make run` defaults to, in the temp dir
     return env
 
@@ -79,8 +78,10 @@ def reader_env(database_url: str) -> dict[str, str]:
 def demo(tmp_path) -> Demo:
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"the README's examples need {', '.join(TOOLS)}; {', '.join(missing)} not installed "
-                    "(e.g. apt-get install -y curl jq make)")
+        pytest.skip(
+            f"the README's examples need {', '.join(TOOLS)}; {', '.join(missing)} not installed "
+            "(e.g. apt-get install -y curl jq make)"
+        )
     if subprocess.run(["curl", "--fail-with-body", "--version"], capture_output=True).returncode != 0:
         pytest.skip("this curl has no --fail-with-body (curl 7.76 or newer), which the test needs to see HTTP errors")
     venv = Path(sys.prefix)
@@ -91,7 +92,11 @@ def demo(tmp_path) -> Demo:
     # `-o install`: the virtualenv is this one, already installed; everything else is `make run`.
     process = subprocess.Popen(
         ["make", "--no-print-directory", "-o", "install", "run", f"PORT={port}", f"VENV={venv}"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     made = Demo(f"http://127.0.0.1:{port}", port, "", env, process)
     ready = threading.Event()
@@ -265,8 +270,7 @@ def filtered_by_kind(ran: Ran) -> None:
 
 def overlapping(ran: Ran) -> None:
     entries = ran.json()["entries"]
-    assert all(e["occurred"]["earliest"] <= "2026-02-01" and e["occurred"]["latest"] >= "2026-01-26"
-               for e in entries)
+    assert all(e["occurred"]["earliest"] <= "2026-02-01" and e["occurred"]["latest"] >= "2026-01-26" for e in entries)
     assert any(e["occurred"]["precision"] != "day" for e in entries), "vague dates overlap too"
 
 
@@ -350,10 +354,12 @@ def delivered(ran: Ran) -> None:
     assert ran.json()["version"] == 3
     event = city_hall_fire_events(ran.world)[-1]
     ran.world.notes["delivered_event"] = event
-    line = (f"verified {event['event_id']}: org.incident-timeline.AssertionRecorded.v{event['schema_version']} "
-            f"about city-hall-fire (version 3, position {event['position']})")
+    line = (
+        f"verified {event['event_id']}: org.incident-timeline.AssertionRecorded.v{event['schema_version']} "
+        f"about city-hall-fire (version 3, position {event['position']})"
+    )
     printed = ran.world.receiver_waits_for(lambda printed: line in printed, "the delivery to be printed")
-    cloudevent = json_values(printed[printed.index(line) + len(line):])
+    cloudevent = json_values(printed[printed.index(line) + len(line) :])
     assert cloudevent and cloudevent[0]["data"]["assertion_id"] == "fire-contained", printed
 
 
@@ -471,7 +477,8 @@ def test_every_command_in_the_readme_does_what_it_says(demo):
     blocks = sh_blocks(README.read_text())
     setup, *examples = blocks
     assert [c.text.split("#")[0].strip() for c in setup.commands] == ["make run", "make test"], (
-        "the first block is the two commands; the fixture ran `make run`, and `make test` is what runs this")
+        "the first block is the two commands; the fixture ran `make run`, and `make test` is what runs this"
+    )
 
     used: set[str] = set()
     terminals: list[Terminal] = []
@@ -500,7 +507,8 @@ def run_one(command: Command, block: Block, terminal: Terminal, world: World, us
     where = f"README.md line {command.line} ({block.heading})"
     if expectation is None:
         assert SILENT.match(command.text.split("  #")[0].strip()) and not command.promises, (
-            f"{where}: no check says what this command should print; add one to EXPECTATIONS:\n{command.text}")
+            f"{where}: no check says what this command should print; add one to EXPECTATIONS:\n{command.text}"
+        )
     typed = fill_in(command.text, world)
     if expectation is not None and expectation.before is not None:
         expectation.before(world)
@@ -524,8 +532,9 @@ def run_one(command: Command, block: Block, terminal: Terminal, world: World, us
         generic_checks(ran)
         expectation.check(ran)
     except AssertionError as error:
-        raise AssertionError(f"{where} does not do what the README says: {error}\n--- typed:\n{typed}\n"
-                             f"--- printed:\n{output[:4000]}") from None
+        raise AssertionError(
+            f"{where} does not do what the README says: {error}\n--- typed:\n{typed}\n--- printed:\n{output[:4000]}"
+        ) from None
 
 
 # -- the receiver the README points at --------------------------------------------------------
@@ -539,9 +548,18 @@ def test_the_receiver_prints_what_verifies_and_refuses_what_does_not():
     from app.webhooks.signing import new_secret, sign_headers
 
     secret, other = new_secret(), new_secret()
-    event = {"event_id": "0b7c6f3e-2f4b-4c8e-9d3a-1e2f3a4b5c6d", "incident_id": "city-hall-fire", "type": "IncidentOpened",
-             "schema_version": 1, "version": 1, "position": 7, "recorded_at": datetime.now(timezone.utc),
-             "reported_at": None, "data": {"title": "Fire at city hall"}, "metadata": {}}
+    event = {
+        "event_id": "0b7c6f3e-2f4b-4c8e-9d3a-1e2f3a4b5c6d",
+        "incident_id": "city-hall-fire",
+        "type": "IncidentOpened",
+        "schema_version": 1,
+        "version": 1,
+        "position": 7,
+        "recorded_at": datetime.now(timezone.utc),
+        "reported_at": None,
+        "data": {"title": "Fire at city hall"},
+        "metadata": {},
+    }
     body = to_cloudevent(event, source="")
     out = StringIO()
     server = make_server("127.0.0.1", 0, [secret], out)
@@ -549,6 +567,7 @@ def test_the_receiver_prints_what_verifies_and_refuses_what_does_not():
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     try:
+
         def post(signed_with: str, sent: str = body) -> int:
             headers = sign_headers(event["event_id"], datetime.now(timezone.utc), sent, [signed_with])
             return httpx.post(url, content=sent.encode(), headers={**headers, "content-type": CONTENT_TYPE}).status_code
@@ -566,8 +585,14 @@ def test_the_receiver_prints_what_verifies_and_refuses_what_does_not():
         thread.join(timeout=10)
     lines = out.getvalue().splitlines()
     verified = [line for line in lines if line.startswith("verified ")]
-    assert verified == [f"verified {event['event_id']}: org.incident-timeline.IncidentOpened.v1 about city-hall-fire "
-                        "(version 1, position 7)"] * 2
+    assert (
+        verified
+        == [
+            f"verified {event['event_id']}: org.incident-timeline.IncidentOpened.v1 about city-hall-fire "
+            "(version 1, position 7)"
+        ]
+        * 2
+    )
     assert sum(line.startswith("refused (401)") for line in lines) == 2
     assert sum(line.startswith("refused (400)") for line in lines) == 1
     assert '"title": "Fire at city hall"' in out.getvalue()

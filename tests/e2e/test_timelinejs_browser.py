@@ -26,7 +26,9 @@ DIST = Path(__file__).resolve().parent / "node_modules" / "@knight-lab" / "timel
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.parametrize("backend", ["sqlite"]),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (`make test` installs it)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (`make test` installs it)"
+    ),
 ]
 
 if os.path.exists(CHROMIUM):
@@ -166,7 +168,9 @@ def test_the_export_loads_in_timelinejs_with_one_slide_per_entry(page, site, ser
     assert slides.evaluate_all("ss => ss.map(s => s.id)") == [e["assertion_id"] for e in entries]
     # The original wording of each date is what TimelineJS shows.
     for e in entries:
-        expect(page.locator(f'[id="{e["assertion_id"]}"] .tl-headline-date').first).to_have_text(e["occurred"]["display"])
+        expect(page.locator(f'[id="{e["assertion_id"]}"] .tl-headline-date').first).to_have_text(
+            e["occurred"]["display"]
+        )
     console.assert_clean()
 
 
@@ -178,12 +182,17 @@ def test_vague_dates_span_their_range_on_the_timelinejs_axis(page, site, server)
     exact = page.locator('[id="pretti-shot-marker"]')
     expect(ranged).to_have_class(_has("tl-timemarker-with-end"))
     assert "tl-timemarker-with-end" not in (exact.get_attribute("class") or "")
-    assert ranged.locator(".tl-timemarker-timespan").bounding_box()["width"] > exact.locator(".tl-timemarker-timespan").bounding_box()["width"]
+    assert (
+        ranged.locator(".tl-timemarker-timespan").bounding_box()["width"]
+        > exact.locator(".tl-timemarker-timespan").bounding_box()["width"]
+    )
     # Going to it brings up its slide, with the contradiction named.
     page.evaluate("window.timeline.goToId('videos-show-phone')")
     expect(ranged).to_have_class(_has("tl-timemarker-active"))
     slide = page.locator('[id="videos-show-phone"]')
-    expect(slide.locator(".tl-headline")).to_have_text("Videos appear to show Pretti holding only a phone as officers tackled him")
+    expect(slide.locator(".tl-headline")).to_have_text(
+        "Videos appear to show Pretti holding only a phone as officers tackled him"
+    )
     expect(slide.locator(".tl-text-content")).to_contain_text("Disputes:")
     console.assert_clean()
 

@@ -24,10 +24,22 @@ REPORTS = [  # (file, outlet) in the order the test posts them
     ("004_200eef025fd57ead.txt", "FOX 9"),
 ]
 INCIDENTS = {
-    "alex-pretti-shooting": ("Shooting of Alex Pretti", "Alex Pretti, a 37-year-old ICU nurse, was shot and killed by federal immigration officers in Minneapolis."),
-    "renee-good-shooting": ("Shooting of Renee Good", "Renee Good was shot dead by an ICE agent in her car in Minneapolis."),
-    "dhs-body-camera-policy": ("DHS body cameras for officers in Minneapolis", "Kristi Noem says every federal immigration officer in Minneapolis will wear a body camera."),
-    "minneapolis-immigration-operation": ("Federal immigration enforcement operation in Minneapolis", "Thousands of federal agents in the Minneapolis region."),
+    "alex-pretti-shooting": (
+        "Shooting of Alex Pretti",
+        "Alex Pretti, a 37-year-old ICU nurse, was shot and killed by federal immigration officers in Minneapolis.",
+    ),
+    "renee-good-shooting": (
+        "Shooting of Renee Good",
+        "Renee Good was shot dead by an ICE agent in her car in Minneapolis.",
+    ),
+    "dhs-body-camera-policy": (
+        "DHS body cameras for officers in Minneapolis",
+        "Kristi Noem says every federal immigration officer in Minneapolis will wear a body camera.",
+    ),
+    "minneapolis-immigration-operation": (
+        "Federal immigration enforcement operation in Minneapolis",
+        "Thousands of federal agents in the Minneapolis region.",
+    ),
 }
 FALLBACK = "minneapolis-immigration-operation"
 
@@ -46,8 +58,10 @@ def served(database_url):
 
 def post_report(client: httpx.Client, file: str, outlet: str) -> httpx.Response:
     text = (CORPUS / file).read_text()
-    return client.post("/v1/articles", json={"outlet": outlet, "published_at": "2026-02-02", "text": text,
-                                             "url": f"https://reports.example/{file}"})
+    return client.post(
+        "/v1/articles",
+        json={"outlet": outlet, "published_at": "2026-02-02", "text": text, "url": f"https://reports.example/{file}"},
+    )
 
 
 def accept_all(client: httpx.Client, article: dict) -> list[str]:
@@ -56,7 +70,9 @@ def accept_all(client: httpx.Client, article: dict) -> list[str]:
         overrides = {} if proposal["incident_id"] else {"incident_id": FALLBACK}
         response = client.post(f"/v1/articles/{article['id']}/proposals/{proposal['id']}/accept", json=overrides)
         if response.status_code != 200:
-            refused.append(f"{proposal['action']} {proposal['headline'][:60]!r}: {response.status_code} {response.text[:300]}")
+            refused.append(
+                f"{proposal['action']} {proposal['headline'][:60]!r}: {response.status_code} {response.text[:300]}"
+            )
     return refused
 
 
@@ -69,7 +85,10 @@ def entries_of(client: httpx.Client, incident: str) -> list[dict]:
 def test_five_reports_become_one_straight_record(served):
     client = served
     for incident_id, (title, summary) in INCIDENTS.items():
-        assert client.post("/v1/incidents", json={"id": incident_id, "title": title, "summary": summary}).status_code == 201
+        assert (
+            client.post("/v1/incidents", json={"id": incident_id, "title": title, "summary": summary}).status_code
+            == 201
+        )
 
     articles = []
     for file, outlet in REPORTS:
@@ -85,7 +104,9 @@ def test_five_reports_become_one_straight_record(served):
     carried_by_all = [e for e in pretti if outlets <= {s["outlet"] for s in e["sources"]}]
     assert carried_by_all, "a fact every outlet reports ends as one assertion with five sources"
 
-    weapon = [e for e in pretti if "weapon" in (e["text"] or e["headline"]).lower() and "Noem" in (e["attributed_to"] or "")]
+    weapon = [
+        e for e in pretti if "weapon" in (e["text"] or e["headline"]).lower() and "Noem" in (e["attributed_to"] or "")
+    ]
     assert weapon, "Noem's weapon claim is recorded"
     by_id = {e["assertion_id"]: e for e in pretti}
     disputing = [by_id[other] for claim in weapon for other in claim["disputed_by"] if other in by_id]
@@ -97,8 +118,11 @@ def test_five_reports_become_one_straight_record(served):
         "CBP's review (no indication he brandished a weapon) disputes the weapon claim"
     )
 
-    shot = [e for e in pretti if e["kind"] in ("shooting", "death") and e["occurred"]["edtf"] == "2026-01-24"
-            and e["revisions"]["count"] >= 1]
+    shot = [
+        e
+        for e in pretti
+        if e["kind"] in ("shooting", "death") and e["occurred"]["edtf"] == "2026-01-24" and e["revisions"]["count"] >= 1
+    ]
     assert shot, "Pretti's date is refined to Jan 24"
     history = shot[0]["revisions"]["history"]
     assert any(h["before"].get("occurred") == "2026-01-21/2026-01-31" for h in history), history

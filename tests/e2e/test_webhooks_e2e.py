@@ -230,7 +230,9 @@ def test_a_receiver_that_fails_times_out_or_is_down_gets_everything_once_it_reco
     expected = api.log(after=subscription["checkpoint"])
     assert len(expected) == 9
     try:
-        receiver.wait_for(lambda r: r.delivered_ids() == {e["event_id"] for e in expected}, what="everything after recovery")
+        receiver.wait_for(
+            lambda r: r.delivered_ids() == {e["event_id"] for e in expected}, what="everything after recovery"
+        )
     except AssertionError as error:
         latest = api.deliveries(subscription["id"])[:10]
         seen = [(q.number, q.webhook_id[:8], q.status, q.complete) for q in receiver.requests]
@@ -370,9 +372,7 @@ def test_rotation_verifies_with_either_secret_during_the_grace_period(server, ap
     assert during.verified_with == (0, 1)
     assert receiver.delivered()[0].verified_with == (0,)
     # Ending the grace period (a rotation with grace 0) leaves only the newest secret signing.
-    newest = api.client.post(
-        f"/v1/subscriptions/{subscription['id']}/rotate-secret", json={"grace_seconds": 0}
-    ).json()
+    newest = api.client.post(f"/v1/subscriptions/{subscription['id']}/rotate-secret", json={"grace_seconds": 0}).json()
     receiver.secrets.append(newest["secret"])
     api.append("alpha")
     receiver.wait_for(lambda r: len(r.delivered()) == 3)
@@ -388,8 +388,11 @@ class Worker:
     def __init__(self, env: dict[str, str], log_path):
         self.log = open(log_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"], env={**os.environ, **env}, cwd=REPO,
-            stdout=subprocess.DEVNULL, stderr=self.log,
+            [sys.executable, "-m", "app.cli", "worker"],
+            env={**os.environ, **env},
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
         )
 
     def stop(self) -> int:

@@ -32,7 +32,9 @@ pytestmark = [
     pytest.mark.e2e,
     # The browser runs against SQLite only; the API under it is tested on both backends elsewhere.
     pytest.mark.parametrize("backend", ["sqlite"]),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (`make test` installs it)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (`make test` installs it)"
+    ),
 ]
 
 if os.path.exists(CHROMIUM):
@@ -152,10 +154,17 @@ def append(api: httpx.Client, writer, incident: str, *events) -> dict:
 
 
 def recorded(assertion_id: str, headline: str, occurred: str = "2026-02-02", kind: str = "official_statement") -> dict:
-    return {"type": "AssertionRecorded", "data": {
-        "assertion_id": assertion_id, "kind": kind, "occurred": occurred, "headline": headline,
-        "attributed_to": "Minneapolis police chief", "sources": [{"outlet": "FOX 9", "quote": "on Monday"}],
-    }}
+    return {
+        "type": "AssertionRecorded",
+        "data": {
+            "assertion_id": assertion_id,
+            "kind": kind,
+            "occurred": occurred,
+            "headline": headline,
+            "attributed_to": "Minneapolis police chief",
+            "sources": [{"outlet": "FOX 9", "quote": "on Monday"}],
+        },
+    }
 
 
 # -- what the widget shows ---------------------------------------------------------------------
@@ -171,7 +180,9 @@ def test_the_widget_renders_each_sample_incident(desktop, server, api, incident)
     items = page.locator("ol.tlw-list > li.tlw-entry")
     expect(items).to_have_count(len(body["entries"]))
     # In the API's order (by when it happened), each a list item headed by its headline.
-    assert items.evaluate_all("lis => lis.map(li => li.dataset.assertionId)") == [e["assertion_id"] for e in body["entries"]]
+    assert items.evaluate_all("lis => lis.map(li => li.dataset.assertionId)") == [
+        e["assertion_id"] for e in body["entries"]
+    ]
     headings = page.locator("ol.tlw-list > li.tlw-entry h3")
     expect(headings).to_have_text([e["headline"] for e in body["entries"]])
     for e in body["entries"]:
@@ -276,14 +287,22 @@ def test_a_dispute_is_visible_from_both_sides(desktop, server, api):
 
 
 def test_a_retraction_is_struck_through_with_its_reason(desktop, server, api, writer):
-    append(api, writer, PRETTI, {"type": "AssertionRetracted",
-                                 "data": {"assertion_id": "ny-post-misfire-report", "reason": "The Post withdrew the report"}})
+    append(
+        api,
+        writer,
+        PRETTI,
+        {
+            "type": "AssertionRetracted",
+            "data": {"assertion_id": "ny-post-misfire-report", "reason": "The Post withdrew the report"},
+        },
+    )
     page, console = desktop
     open_widget(page, server.url)
     item = entry(page, "ny-post-misfire-report")
     expect(item).to_have_class(lambda_has("tlw-retracted"))
-    expect(item.locator("h3 s")).to_have_text(next(
-        e["headline"] for e in timeline(api)["entries"] if e["assertion_id"] == "ny-post-misfire-report"))
+    expect(item.locator("h3 s")).to_have_text(
+        next(e["headline"] for e in timeline(api)["entries"] if e["assertion_id"] == "ny-post-misfire-report")
+    )
     assert item.locator("h3 s").evaluate("s => getComputedStyle(s).textDecorationLine") == "line-through"
     expect(item.locator(".tlw-retraction")).to_have_text("Retracted: The Post withdrew the report")
     expect(item.locator(".tlw-badge-retracted")).to_be_visible()
@@ -296,9 +315,19 @@ def test_a_retraction_is_struck_through_with_its_reason(desktop, server, api, wr
 
 
 def test_a_publication_day_shows_as_the_day_and_a_time_as_its_minute(desktop, server, api, writer):
-    append(api, writer, PRETTI, {"type": "SourceAttached", "reported_at": "2026-02-03T15:30:00Z", "data": {
-        "assertion_id": "doj-civil-rights-investigation",
-        "source": {"outlet": "Timed Wire", "published_at": "2026-02-03T15:30:00Z"}}})
+    append(
+        api,
+        writer,
+        PRETTI,
+        {
+            "type": "SourceAttached",
+            "reported_at": "2026-02-03T15:30:00Z",
+            "data": {
+                "assertion_id": "doj-civil-rights-investigation",
+                "source": {"outlet": "Timed Wire", "published_at": "2026-02-03T15:30:00Z"},
+            },
+        },
+    )
     page, console = desktop
     open_widget(page, server.url)
     item = entry(page, "pretti-shot")
@@ -312,9 +341,22 @@ def test_a_publication_day_shows_as_the_day_and_a_time_as_its_minute(desktop, se
 
 
 def test_sources_link_out_and_quotes_open_on_demand(desktop, server, api, writer):
-    append(api, writer, PRETTI, {"type": "SourceAttached", "data": {
-        "assertion_id": "doj-civil-rights-investigation",
-        "source": {"outlet": "Example Wire", "url": "https://wire.example/doj-probe", "quote": "opened a civil rights probe"}}})
+    append(
+        api,
+        writer,
+        PRETTI,
+        {
+            "type": "SourceAttached",
+            "data": {
+                "assertion_id": "doj-civil-rights-investigation",
+                "source": {
+                    "outlet": "Example Wire",
+                    "url": "https://wire.example/doj-probe",
+                    "quote": "opened a civil rights probe",
+                },
+            },
+        },
+    )
     page, console = desktop
     open_widget(page, server.url)
     item = entry(page, "doj-civil-rights-investigation")
@@ -337,7 +379,9 @@ def test_the_as_of_control_replays_earlier_versions(desktop, server, api):
     open_widget(page, server.url)
     now = timeline(api)
     head = now["version"]
-    versions = {e["version"]: e for e in api.get(f"/v1/incidents/{PRETTI}/events", params={"limit": 1000}).json()["events"]}
+    versions = {
+        e["version"]: e for e in api.get(f"/v1/incidents/{PRETTI}/events", params={"limit": 1000}).json()["events"]
+    }
     first_dispute = min(v for v, e in versions.items() if e["type"] == "AssertionDisputed")
     disputed = versions[first_dispute]["data"]["assertion_id"]
     disputing = versions[first_dispute]["data"]["by_assertion_id"]
@@ -393,12 +437,14 @@ def test_kinds_filter_the_entries(desktop, server, api):
     expect(box).not_to_be_checked()
     expect(items).to_have_count(len(entries) - len(statements))
     expect(page.locator('li.tlw-entry[data-kind="official_statement"]')).to_have_count(0)
-    expect(page.locator('.tlw-axis .tlw-mark.tlw-k-official_statement')).to_have_count(0)
+    expect(page.locator(".tlw-axis .tlw-mark.tlw-k-official_statement")).to_have_count(0)
     expect(box).to_be_focused()  # re-rendering keeps the keyboard user's place
 
     # A dispute link to a filtered-out claim still works: following it brings the claim back.
     video = entry(page, "videos-show-phone")
-    expect(video.locator('.tlw-dispute-link[data-target="noem-weapon-claim"] + .tlw-dispute-meta')).to_contain_text("hidden by the filters")
+    expect(video.locator('.tlw-dispute-link[data-target="noem-weapon-claim"] + .tlw-dispute-meta')).to_contain_text(
+        "hidden by the filters"
+    )
     video.locator('.tlw-dispute-link[data-target="noem-weapon-claim"]').click()
     expect(entry(page, "noem-weapon-claim")).to_be_focused()
 
@@ -438,8 +484,12 @@ def test_an_appended_event_appears_without_a_reload(desktop, server, api, writer
     ids = page.locator("li.tlw-entry").evaluate_all("lis => lis.map(li => li.dataset.assertionId)")
     assert ids.index("chief-statement") < ids.index("cbp-tells-congress-two-fired")
 
-    append(api, writer, PRETTI, {"type": "AssertionRetracted",
-                                 "data": {"assertion_id": "chief-statement", "reason": "Misattributed"}})
+    append(
+        api,
+        writer,
+        PRETTI,
+        {"type": "AssertionRetracted", "data": {"assertion_id": "chief-statement", "reason": "Misattributed"}},
+    )
     expect(item).to_have_class(lambda_has("tlw-retracted"))
     expect(item.locator(".tlw-retraction")).to_have_text("Retracted: Misattributed")
     assert page.evaluate("window.__sameDocument") is True  # never reloaded
@@ -483,7 +533,8 @@ def test_the_widget_works_in_an_iframe_on_another_site(desktop, server, host):
     page, console = desktop
     host.article = (
         "<h1>Our coverage</h1>"
-        f'<iframe title="Timeline" src="{server.url}/widget/incidents/{PRETTI}" style="width:100%;height:800px;border:0"></iframe>')
+        f'<iframe title="Timeline" src="{server.url}/widget/incidents/{PRETTI}" style="width:100%;height:800px;border:0"></iframe>'
+    )
     page.goto(f"{host.origin}/article")
     frame = page.frame_locator("iframe")
     expect(frame.locator(".tlw")).to_have_attribute("data-state", "ready")
@@ -498,7 +549,8 @@ def test_the_script_mounts_into_an_element_on_another_site(desktop, server, api,
         f'<link rel="stylesheet" href="{server.url}/static/timeline-widget.css">'
         f'<script src="{server.url}/static/timeline-widget.js" defer></script>'
         "<article><h1>Our coverage</h1>"
-        f'<div id="tl" data-timeline-widget data-incident="{PRETTI}"></div></article>')
+        f'<div id="tl" data-timeline-widget data-incident="{PRETTI}"></div></article>'
+    )
     page.goto(f"{host.origin}/article")
     widget = page.locator("#tl")
     expect(widget).to_have_attribute("data-state", "ready")
@@ -549,13 +601,18 @@ def test_keyboard_and_screen_reader_basics(desktop, server):
     page, console = desktop
     open_widget(page, server.url)
     # Entries are a list, each headed; the list is named by the incident's heading.
-    expect(page.locator("ol.tlw-list")).to_have_attribute("aria-labelledby", page.locator("h2.tlw-title").get_attribute("id"))
+    expect(page.locator("ol.tlw-list")).to_have_attribute(
+        "aria-labelledby", page.locator("h2.tlw-title").get_attribute("id")
+    )
     assert page.locator("li.tlw-entry").count() == page.locator("li.tlw-entry > article h3").count()
     # Every control has a label.
     unlabelled = page.locator(".tlw input").evaluate_all(
-        "inputs => inputs.filter(i => !(i.labels && i.labels.length) && !i.getAttribute('aria-label')).map(i => i.outerHTML)")
+        "inputs => inputs.filter(i => !(i.labels && i.labels.length) && !i.getAttribute('aria-label')).map(i => i.outerHTML)"
+    )
     assert unlabelled == []
-    nameless = page.locator(".tlw button").evaluate_all("bs => bs.filter(b => !b.textContent.trim()).map(b => b.outerHTML)")
+    nameless = page.locator(".tlw button").evaluate_all(
+        "bs => bs.filter(b => !b.textContent.trim()).map(b => b.outerHTML)"
+    )
     assert nameless == []
     # Tab reaches the controls in order, and focus is visible.
     page.locator("body").focus()
@@ -563,10 +620,12 @@ def test_keyboard_and_screen_reader_basics(desktop, server):
     while not reached or reached[-1]["label"] != "Show retracted entries":
         assert len(reached) < 40, reached
         page.keyboard.press("Tab")
-        reached.append(page.evaluate("""() => {
+        reached.append(
+            page.evaluate("""() => {
             const el = document.activeElement, style = getComputedStyle(el);
             return {label: el.labels && el.labels[0] ? el.labels[0].textContent : el.textContent.trim(),
-                    outline: style.outlineStyle, width: parseFloat(style.outlineWidth)}; }"""))
+                    outline: style.outlineStyle, width: parseFloat(style.outlineWidth)}; }""")
+        )
     labels = [r["label"] for r in reached]
     assert "As of" in labels and "Show retracted entries" in labels
     assert all(r["outline"] != "none" and r["width"] >= 2 for r in reached), reached

@@ -70,7 +70,9 @@ def test_the_widget_asks_for_a_key_and_then_shows_the_timeline_live(tab, server,
     key = keys.create("analyst", frozenset({"read"}))[1]
     writer = bearer(keys.create("newsdesk", frozenset({"write"}))[1])
     with httpx.Client(base_url=server.url, timeout=10) as api:
-        timeline = api.get(f"/v1/incidents/{PRETTI}/timeline", params={"include_retracted": "true"}, headers=bearer(key))
+        timeline = api.get(
+            f"/v1/incidents/{PRETTI}/timeline", params={"include_retracted": "true"}, headers=bearer(key)
+        )
         body = timeline.json()
 
         page.goto(f"{server.url}/widget/incidents/{PRETTI}")
@@ -96,9 +98,16 @@ def test_the_widget_asks_for_a_key_and_then_shows_the_timeline_live(tab, server,
         expect(widget).to_have_attribute("data-live", "connected")
 
         # Live updates arrive through the fetch()-read stream, which carries the key.
-        recorded = {"type": "AssertionRecorded", "data": {
-            "assertion_id": "chief-statement", "kind": "official_statement", "occurred": "2026-01-25",
-            "headline": "Police chief asks for calm", "sources": [{"outlet": "FOX 9"}]}}
+        recorded = {
+            "type": "AssertionRecorded",
+            "data": {
+                "assertion_id": "chief-statement",
+                "kind": "official_statement",
+                "occurred": "2026-01-25",
+                "headline": "Police chief asks for calm",
+                "sources": [{"outlet": "FOX 9"}],
+            },
+        }
         appended = api.post(f"/v1/incidents/{PRETTI}/events", json={"events": [recorded]}, headers=writer)
         assert appended.status_code == 201, appended.text
         new_entry = page.locator('li.tlw-entry[data-assertion-id="chief-statement"] h3')

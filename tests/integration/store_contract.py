@@ -94,7 +94,9 @@ class StoreContract:
         first = store.append("a", [note(1)], idempotency_key="k1", idempotency_scope="key-1")
         again = store.append("a", [note(1)], idempotency_key="k1", idempotency_scope="key-1")
         assert (again.version, again.positions, again.recorded_at) == (
-            first.version, first.positions, first.recorded_at
+            first.version,
+            first.positions,
+            first.recorded_at,
         )
         assert again.replayed and not first.replayed
         assert all_positions(store) == [1]

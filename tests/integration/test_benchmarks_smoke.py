@@ -77,7 +77,10 @@ def test_quick_append_benchmark_prints_every_row():
 # -- python -m benchmarks timeline --quick ------------------------------------------------------------
 
 TIMELINE_PATHS = (
-    "snapshots, warm", "snapshots, first read", "no snapshots", "floor (raw driver)",
+    "snapshots, warm",
+    "snapshots, first read",
+    "no snapshots",
+    "floor (raw driver)",
 )
 RATIO = r"\d+\.\d\d×( \(\d+\.\d\d–\d+\.\d\d\))?"  # `0.55×` or `0.55× (0.51–0.58)`
 NUMBER = r"[\d,]+(\.\d+)?"

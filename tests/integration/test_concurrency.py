@@ -81,7 +81,8 @@ def test_a_follower_reading_by_position_sees_every_event_exactly_once(settings, 
     with ThreadedServer(create_app(settings, engine=engine)) as server:
         for writer in range(WRITERS):
             response = httpx.post(
-                f"{server.url}/v1/incidents", json={"id": f"incident-{writer}", "title": f"Incident {writer}"},
+                f"{server.url}/v1/incidents",
+                json={"id": f"incident-{writer}", "title": f"Incident {writer}"},
                 headers=headers,
             )
             assert response.status_code == 201

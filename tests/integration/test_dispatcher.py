@@ -120,7 +120,8 @@ def attempts(engine, subscription_id: str) -> list:
 def queued(engine, subscription_id: str) -> int:
     with engine.connect() as conn:
         return conn.execute(
-            sa.select(sa.func.count()).select_from(webhook_deliveries)
+            sa.select(sa.func.count())
+            .select_from(webhook_deliveries)
             .where(webhook_deliveries.c.subscription_id == subscription_id)
         ).scalar_one()
 
@@ -199,7 +200,9 @@ def test_from_position_and_filters_choose_what_is_delivered(database_url, engine
         late = append(store, "alpha", 1, start=2) + append(store, "bravo", 1, start=2) + append(store, "delta", 1)
         expected = {"/hook": early[1:] + late, "/hook?bravo": [late[1]], "/hook?revised": late[:2]}
         receiver.wait_for(
-            lambda r: all(sum(1 for q in r.delivered() if q.path == path) == len(ids) for path, ids in expected.items()),
+            lambda r: all(
+                sum(1 for q in r.delivered() if q.path == path) == len(ids) for path, ids in expected.items()
+            ),
             what="each subscription's events",
         )
     for path, ids in expected.items():
@@ -338,7 +341,9 @@ def test_a_hanging_receiver_holds_only_its_own_slots(database_url, engine, store
             ids = []
             for incident in range(10):
                 ids += append(store, f"incident-{incident}", 2)
-            receiver.wait_for(lambda r: r.count_delivered(ids) == 20, timeout=15, what="every event at the fast receiver")
+            receiver.wait_for(
+                lambda r: r.count_delivered(ids) == 20, timeout=15, what="every event at the fast receiver"
+            )
             elapsed = time.monotonic() - started
             # The fast receiver got everything while the hanging one still holds its first
             # requests, and those are at most per_subscription (4), one per incident.

@@ -35,26 +35,43 @@ def opened(incident: str, title: str = "An incident", **extra) -> dict:
 
 
 def recorded(incident: str, assertion_id: str, headline: str = "Something happened", **extra) -> dict:
-    data = {"assertion_id": assertion_id, "kind": "other", "occurred": "2026-01-24", "headline": headline,
-            "sources": [{"outlet": "CNN", "published_at": "2026-02-02"}]}
+    data = {
+        "assertion_id": assertion_id,
+        "kind": "other",
+        "occurred": "2026-01-24",
+        "headline": headline,
+        "sources": [{"outlet": "CNN", "published_at": "2026-02-02"}],
+    }
     return {"incident_id": incident, "type": "AssertionRecorded", "data": data, "reported_at": "2026-02-02", **extra}
 
 
 def attached(incident: str, assertion_id: str, outlet: str, **extra) -> dict:
-    return {"incident_id": incident, "type": "SourceAttached",
-            "data": {"assertion_id": assertion_id, "source": {"outlet": outlet}}, **extra}
+    return {
+        "incident_id": incident,
+        "type": "SourceAttached",
+        "data": {"assertion_id": assertion_id, "source": {"outlet": outlet}},
+        **extra,
+    }
 
 
 def ranked(incident: str, assertion_id: str, rank: str = "preferred", **extra) -> dict:
-    return {"incident_id": incident, "type": "AssertionRanked", "data": {"assertion_id": assertion_id, "rank": rank}, **extra}
+    return {
+        "incident_id": incident,
+        "type": "AssertionRanked",
+        "data": {"assertion_id": assertion_id, "rank": rank},
+        **extra,
+    }
 
 
 def story(incident: str, assertions: int = 3) -> list[dict]:
     """A valid stream: opened, then assertions with a corroboration and a rank each."""
     lines = [opened(incident, f"Incident {incident}", reported_at="2026-02-01")]
     for number in range(assertions):
-        lines += [recorded(incident, f"a{number}", f"Headline {number}"), attached(incident, f"a{number}", f"Outlet {number}"),
-                  ranked(incident, f"a{number}")]
+        lines += [
+            recorded(incident, f"a{number}", f"Headline {number}"),
+            attached(incident, f"a{number}", f"Outlet {number}"),
+            ranked(incident, f"a{number}"),
+        ]
     return lines
 
 
@@ -83,7 +100,9 @@ def numbers(report) -> list[int]:
 
 def test_a_file_with_three_bad_lines_reports_all_three_and_writes_nothing(engine, store):
     lines = story("fresh")
-    lines.insert(2, {**recorded("fresh", "bad-kind"), "data": {**recorded("fresh", "x")["data"], "kind": "rumour"}})  # line 3
+    lines.insert(
+        2, {**recorded("fresh", "bad-kind"), "data": {**recorded("fresh", "x")["data"], "kind": "rumour"}}
+    )  # line 3
     lines.insert(5, attached("fresh", "never-recorded", "AP"))  # line 6
     lines.insert(8, ranked("fresh", "a1", reported_at="02/02/2026"))  # line 9
     report = run(engine, lines)
@@ -108,8 +127,16 @@ def test_problems_of_every_kind_are_found_in_one_pass(engine, store):
         {**recorded("fresh", "a1"), "event_id": "not-a-uuid"},
         {**recorded("fresh", "a2"), "data": {**recorded("fresh", "a2")["data"], "headline": "NUL \u0000 in it"}},
         {**recorded("fresh", "a3"), "metadata": {"note": "\ud800"}},
-        {"incident_id": "fresh", "type": "IncidentsLinked", "data": {"related_incident_id": "nowhere", "relation": "related"}},
-        {"incident_id": "fresh", "type": "IncidentsLinked", "data": {"related_incident_id": "existing", "relation": "related"}},
+        {
+            "incident_id": "fresh",
+            "type": "IncidentsLinked",
+            "data": {"related_incident_id": "nowhere", "relation": "related"},
+        },
+        {
+            "incident_id": "fresh",
+            "type": "IncidentsLinked",
+            "data": {"related_incident_id": "existing", "relation": "related"},
+        },
         {"incident_id": "fresh", "type": "Rumoured", "data": {}},
         attached("never-opened", "a1", "CNN"),
         attached("never-opened", "a1", "CNN"),  # the incident's absence is one problem, not one per line
@@ -140,17 +167,25 @@ def test_the_list_of_problems_is_capped_and_the_rest_counted(engine, store):
 
 
 def test_a_dry_run_writes_nothing_and_reports_the_same_problems(engine, store):
-    bad = story("dry") + [attached("dry", "nope", "AP"), {**recorded("dry", "a0"), "data": {**recorded("dry", "a0")["data"], "headline": "Edited"}}]
+    bad = story("dry") + [
+        attached("dry", "nope", "AP"),
+        {**recorded("dry", "a0"), "data": {**recorded("dry", "a0")["data"], "headline": "Edited"}},
+    ]
     dry = run(engine, bad, dry_run=True)
     assert store.head_position() == 0
     real = run(engine, bad)
     assert [str(p) for p in dry.problems] == [str(p) for p in real.problems] and numbers(dry) == [11, 12]
-    assert dry.summary().startswith("dry run: 2 lines (1 of them a conflict) would be refused, so nothing would be imported")
+    assert dry.summary().startswith(
+        "dry run: 2 lines (1 of them a conflict) would be refused, so nothing would be imported"
+    )
     assert store.head_position() == 0
 
     good = run(engine, story("dry"), dry_run=True)
     assert (good.new, good.appended, good.refused, good.incidents) == (10, 0, 0, 1)
-    assert good.summary() == "dry run: would import 10 events into 1 incident (0 already present, 0 refused); nothing was written"
+    assert (
+        good.summary()
+        == "dry run: would import 10 events into 1 incident (0 already present, 0 refused); nothing was written"
+    )
     assert store.head_position() == 0
     run(engine, story("dry")[:4])
     partly = run(engine, story("dry"), dry_run=True)
@@ -165,13 +200,16 @@ def test_events_without_an_id_get_one_from_their_content(engine, store):
     run(engine, lines)
     assert [event_id for _, _, event_id, _, _ in stored(store)] == [derived_id(line) for line in lines]
     line = lines[1]
-    canonical = json.dumps([line["incident_id"], line["type"], line["data"], line["reported_at"]], sort_keys=True,
-                           separators=(",", ":"))
+    canonical = json.dumps(
+        [line["incident_id"], line["type"], line["data"], line["reported_at"]], sort_keys=True, separators=(",", ":")
+    )
     assert derived_id(line) == str(uuid.uuid5(importing.CONTENT_NAMESPACE, canonical))
     no_time = {key: value for key, value in line.items() if key != "reported_at"}
     assert derived_id(no_time) == str(uuid.uuid5(importing.CONTENT_NAMESPACE, canonical.rsplit(",", 1)[0] + "]"))
     # the same content in another order of keys, or with other metadata, is the same event
-    shuffled = [json.loads(json.dumps(line, sort_keys=True)) | {"metadata": {"actor": "someone else"}} for line in lines]
+    shuffled = [
+        json.loads(json.dumps(line, sort_keys=True)) | {"metadata": {"actor": "someone else"}} for line in lines
+    ]
     again = run(engine, list(reversed(shuffled[1:])) + shuffled[:1])
     assert (again.appended, again.skipped, again.refused) == (0, 10, 0)
 
@@ -194,7 +232,11 @@ def test_a_reordered_file_and_an_extended_file_import_only_the_new_events(engine
     assert (report.appended, report.skipped, report.refused, report.incidents) == (3, 20, 0, 2)
     after = stored(store)
     assert after[:20] == before
-    assert [(e[0], e[3]) for e in after[20:]] == [("second", "SourceAttached"), ("first", "AssertionRanked"), ("second", "AssertionRecorded")]
+    assert [(e[0], e[3]) for e in after[20:]] == [
+        ("second", "SourceAttached"),
+        ("first", "AssertionRanked"),
+        ("second", "AssertionRecorded"),
+    ]
     assert run(engine, extended).appended == 0
 
 
@@ -246,9 +288,17 @@ def test_a_line_repeated_in_the_file_is_one_event_and_a_reused_id_a_conflict(eng
     assert "13 already present" not in report.summary() and "(3 of them repeated in the file)" in report.summary()
 
     event_id = "2b8f5d1e-7c3a-4e9b-8f6d-1a2c3e4f5a6b"
-    report = run(engine, [opened("reused"), {**recorded("reused", "a1"), "event_id": event_id},
-                          {**recorded("reused", "a2"), "event_id": event_id}])
-    assert str(report.problems[0]) == f"line 3: conflict: event_id {event_id} is also line 2's, which says something else"
+    report = run(
+        engine,
+        [
+            opened("reused"),
+            {**recorded("reused", "a1"), "event_id": event_id},
+            {**recorded("reused", "a2"), "event_id": event_id},
+        ],
+    )
+    assert (
+        str(report.problems[0]) == f"line 3: conflict: event_id {event_id} is also line 2's, which says something else"
+    )
     assert store.head_position() == 10
 
 
@@ -263,7 +313,9 @@ def test_an_event_recorded_through_the_api_is_already_present_when_the_content_i
     open_incident(store, "via-api", {"title": "Through the API"}, actor="desk", reported_at="2026-02-01")
     line = recorded("via-api", "a1", "Recorded by an editor")
     append_events(store, "via-api", [EventCommand(line["type"], line["data"], line["reported_at"])], actor="desk")
-    report = run(engine, [opened("via-api", "Through the API", reported_at="2026-02-01"), line, ranked("via-api", "a1")])
+    report = run(
+        engine, [opened("via-api", "Through the API", reported_at="2026-02-01"), line, ranked("via-api", "a1")]
+    )
     assert (report.appended, report.skipped, report.refused) == (1, 2, 0)
     report = run(engine, [recorded("via-api", "a1", "Recorded by an editor, then edited in the file")])
     assert report.conflicts == 1 and store.head_position() == 3
@@ -296,8 +348,21 @@ def test_an_export_reimports_into_a_fresh_store_as_the_same_log(engine, store, b
         assert (report.appended, report.refused) == (123, 0)
 
         def log(events):
-            return [(e.position, e.event_id, e.incident_id, e.version, e.type, e.schema_version, e.data, e.metadata,
-                     e.reported_at, e.reported_day) for e in events]
+            return [
+                (
+                    e.position,
+                    e.event_id,
+                    e.incident_id,
+                    e.version,
+                    e.type,
+                    e.schema_version,
+                    e.data,
+                    e.metadata,
+                    e.reported_at,
+                    e.reported_day,
+                )
+                for e in events
+            ]
 
         copy = EventStore(other)
         assert log(copy.read_all(limit=1000)) == log(store.read_all(limit=1000))
@@ -308,10 +373,18 @@ def test_an_export_reimports_into_a_fresh_store_as_the_same_log(engine, store, b
 
 
 def test_old_schema_versions_are_checked_once_upcast_and_stored_as_written(engine, store):
-    v1 = {"assertion_id": "old", "kind": "death", "occurred": "2026-01", "headline": "Written by an older version",
-          "source": {"outlet": "Sky News"}}
-    lines = [opened("older"), {"incident_id": "older", "type": "AssertionRecorded", "schema_version": 1, "data": v1},
-             attached("older", "old", "CNN")]
+    v1 = {
+        "assertion_id": "old",
+        "kind": "death",
+        "occurred": "2026-01",
+        "headline": "Written by an older version",
+        "source": {"outlet": "Sky News"},
+    }
+    lines = [
+        opened("older"),
+        {"incident_id": "older", "type": "AssertionRecorded", "schema_version": 1, "data": v1},
+        attached("older", "old", "CNN"),
+    ]
     assert run(engine, lines).appended == 3
     with store.engine.connect() as conn:
         raw = conn.exec_driver_sql("SELECT schema_version, data FROM events WHERE type = 'AssertionRecorded'").one()
@@ -320,7 +393,9 @@ def test_old_schema_versions_are_checked_once_upcast_and_stored_as_written(engin
 
     sourceless = {**v1, "assertion_id": "old-2"}
     del sourceless["source"]
-    report = run(engine, [{"incident_id": "older", "type": "AssertionRecorded", "schema_version": 1, "data": sourceless}])
+    report = run(
+        engine, [{"incident_id": "older", "type": "AssertionRecorded", "schema_version": 1, "data": sourceless}]
+    )
     assert report.problems[0].message == "data.sources: an assertion needs at least one source"
     assert run(engine, lines).skipped == 3
 
@@ -333,7 +408,9 @@ def test_a_long_incident_is_read_from_the_store_once_per_pass_not_once_per_batch
     calls = []
     data_values = EventStore.data_values
     monkeypatch.setattr(EventStore, "data_values", lambda self, *args: calls.append(args) or data_values(self, *args))
-    lines = [recorded("long", f"more-{n}") for n in range(1000)] + [attached("long", f"more-{n}", "AP") for n in range(1000)]
+    lines = [recorded("long", f"more-{n}") for n in range(1000)] + [
+        attached("long", f"more-{n}", "AP") for n in range(1000)
+    ]
     report = run(engine, lines, batch_size=100)
     assert (report.appended, report.refused) == (2000, 0)
     assert len(calls) == 2  # one read in the check, one in the write: not one per batch of 100
@@ -372,7 +449,9 @@ def test_a_concurrent_change_stops_the_write_and_says_what_was_written(engine, s
     with pytest.raises(ImportStopped) as stopped:
         run(engine, story("first") + story("second"), progress=Meddler())
     assert stopped.value.line == 11 and stopped.value.report.appended == 10
-    assert "stopped at line 11: incident 'second' already exists; 10 events of earlier lines were written" in str(stopped.value)
+    assert "stopped at line 11: incident 'second' already exists; 10 events of earlier lines were written" in str(
+        stopped.value
+    )
     report = run(engine, story("first") + story("second"))
     assert (report.skipped, report.conflicts) == (10, 1)  # the second incident is now another's
 
@@ -382,7 +461,9 @@ def test_import_batches_keeps_its_contract(engine, store):
     with SAMPLES.open("rb") as stream:
         assert import_batches(engine, read_ndjson(stream)).appended == 122
     with pytest.raises(ImportError_) as refused:
-        import_batches(engine, read_ndjson(io.BytesIO(ndjson([opened("x"), attached("x", "a", "b"), attached("x", "c", "d")]))))
+        import_batches(
+            engine, read_ndjson(io.BytesIO(ndjson([opened("x"), attached("x", "a", "b"), attached("x", "c", "d")])))
+        )
     assert "line 2:" in str(refused.value) and "line 3:" in str(refused.value)
     with pytest.raises(TypeError):
         import_batches(engine, (line for line in []))
@@ -397,7 +478,9 @@ _examples = itertools.count()
 def interleavings(draw):
     """A few incidents' valid streams, and a merge of them that keeps each incident's own order."""
     example = next(_examples)
-    streams = [story(f"p{example}-{number}", assertions=draw(st.integers(0, 3))) for number in range(draw(st.integers(1, 4)))]
+    streams = [
+        story(f"p{example}-{number}", assertions=draw(st.integers(0, 3))) for number in range(draw(st.integers(1, 4)))
+    ]
     positions = [index for index, lines in enumerate(streams) for _ in lines]
     order = draw(st.permutations(positions))
     cursors = [0] * len(streams)
@@ -437,11 +520,17 @@ def test_the_quick_import_benchmark_prints_every_row(backends):
 
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "import", "--quick", "--backends", backends],
-        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=600,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in completed.stdout.splitlines()
-            if re.match(r"\| (sqlite|postgres) ", line)]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in completed.stdout.splitlines()
+        if re.match(r"\| (sqlite|postgres) ", line)
+    ]
     runs = ("floor (raw driver)", "import", "import again (all present)")
     assert [(row[0], row[1]) for row in rows] == [(backend, run) for backend in backends.split(",") for run in runs]
     for row in rows:

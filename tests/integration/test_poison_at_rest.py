@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from app.api.main import create_app
 from app.db import utcnow
 from app.store import NewEvent
-from app.store.tables import events, log_head, streams
+from app.store.tables import log_head, streams
 from app.webhooks.dispatcher import Dispatcher
 from tests.integration.test_dispatcher import OWNER, Running, webhook_settings
 from tests.support.webhook_receiver import Receiver
@@ -32,8 +32,13 @@ def source(**extra) -> dict:
 
 
 def recorded(assertion_id: str, **changes) -> dict:
-    data = {"assertion_id": assertion_id, "kind": "shooting", "occurred": "2026-01-24",
-            "headline": f"Headline {assertion_id}", "sources": [source()]}
+    data = {
+        "assertion_id": assertion_id,
+        "kind": "shooting",
+        "occurred": "2026-01-24",
+        "headline": f"Headline {assertion_id}",
+        "sources": [source()],
+    }
     data.update(changes)
     return data
 
@@ -42,7 +47,9 @@ def store_as_an_older_version(engine, incident_id: str, type_name: str, data: di
     """One row, as an earlier version's append wrote it: no checks, times given as text."""
     with engine.begin() as conn:
         position = conn.execute(sa.select(log_head.c.position)).scalar_one() + 1
-        version = (conn.execute(sa.select(streams.c.version).where(streams.c.incident_id == incident_id)).scalar() or 0) + 1
+        version = (
+            conn.execute(sa.select(streams.c.version).where(streams.c.incident_id == incident_id)).scalar() or 0
+        ) + 1
         now = utcnow().isoformat(" ")
         conn.execute(sa.update(log_head).values(position=position))
         if version == 1:
@@ -57,10 +64,17 @@ def store_as_an_older_version(engine, incident_id: str, type_name: str, data: di
                 " reported_at, recorded_at) VALUES (:position, :incident, :version, :event_id, :type, :schema_version,"
                 " :data, '{}', :reported_at, :recorded_at)"
             ),
-            {"position": position, "incident": incident_id, "version": version,
-             "event_id": f"00000000-0000-4000-8000-{position:012d}", "type": type_name,
-             "schema_version": 2 if type_name == "AssertionRecorded" else 1,
-             "data": json.dumps(data), "reported_at": reported_at, "recorded_at": now},
+            {
+                "position": position,
+                "incident": incident_id,
+                "version": version,
+                "event_id": f"00000000-0000-4000-8000-{position:012d}",
+                "type": type_name,
+                "schema_version": 2 if type_name == "AssertionRecorded" else 1,
+                "data": json.dumps(data),
+                "reported_at": reported_at,
+                "recorded_at": now,
+            },
         )
 
 
@@ -139,11 +153,13 @@ def test_every_read_path_survives_what_is_stored(client, poisoned, caplog):
 def test_the_incident_still_takes_appends_that_check_its_assertions(client, poisoned, keys, store):
     _, secret = keys.create("newsdesk", frozenset({"write"}))
     headers = {"Authorization": f"Bearer {secret}"}
-    batch = {"events": [
-        {"type": "AssertionRecorded", "data": recorded("after-the-poison")},
-        {"type": "AssertionRetracted", "data": {"assertion_id": "nul-headline", "reason": "garbled"}},
-        {"type": "SourceAttached", "data": {"assertion_id": "readable", "source": source(outlet="AP")}},
-    ]}
+    batch = {
+        "events": [
+            {"type": "AssertionRecorded", "data": recorded("after-the-poison")},
+            {"type": "AssertionRetracted", "data": {"assertion_id": "nul-headline", "reason": "garbled"}},
+            {"type": "SourceAttached", "data": {"assertion_id": "readable", "source": source(outlet="AP")}},
+        ]
+    }
     response = client.post(f"/v1/incidents/{INCIDENT}/events", json=batch, headers=headers)
     assert response.status_code == 201, response.text
     again = client.post(f"/v1/incidents/{INCIDENT}/events", json={"events": batch["events"][:1]}, headers=headers)

@@ -28,13 +28,20 @@ def histories(draw):
     recorded: list[str] = []
     for step in range(draw(st.integers(min_value=1, max_value=30))):
         reported_at = BASE + timedelta(hours=draw(st.integers(min_value=0, max_value=200)))
-        choice = draw(st.sampled_from(["record", "record", "source", "dispute", "revise", "rank", "retract", "incident"]))
+        choice = draw(
+            st.sampled_from(["record", "record", "source", "dispute", "revise", "rank", "retract", "incident"])
+        )
         if choice == "record" or not recorded:
             assertion_id = f"a{len(recorded)}"
             recorded.append(assertion_id)
-            data = {"assertion_id": assertion_id, "kind": draw(st.sampled_from(["shooting", "official_statement"])),
-                    "occurred": draw(st.sampled_from(OCCURRED)), "headline": f"h{step}", "actors": [],
-                    "sources": [{"outlet": draw(st.sampled_from(["CNN", "FOX 9"]))}]}
+            data = {
+                "assertion_id": assertion_id,
+                "kind": draw(st.sampled_from(["shooting", "official_statement"])),
+                "occurred": draw(st.sampled_from(OCCURRED)),
+                "headline": f"h{step}",
+                "actors": [],
+                "sources": [{"outlet": draw(st.sampled_from(["CNN", "FOX 9"]))}],
+            }
             events.append(NewEvent("AssertionRecorded", data, schema_version=2, reported_at=reported_at))
             continue
         target = draw(st.sampled_from(recorded))
@@ -43,14 +50,32 @@ def histories(draw):
             events.append(NewEvent("SourceAttached", data, reported_at=reported_at))
         elif choice == "dispute" and len(recorded) > 1:
             other = draw(st.sampled_from([a for a in recorded if a != target]))
-            events.append(NewEvent("AssertionDisputed", {"assertion_id": target, "by_assertion_id": other}, reported_at=reported_at))
+            events.append(
+                NewEvent(
+                    "AssertionDisputed", {"assertion_id": target, "by_assertion_id": other}, reported_at=reported_at
+                )
+            )
         elif choice == "revise":
             changes = {"occurred": draw(st.sampled_from(OCCURRED)), "headline": f"revised {step}"}
-            events.append(NewEvent("AssertionRevised", {"assertion_id": target, "changes": changes, "reason": "r"}, reported_at=reported_at))
+            events.append(
+                NewEvent(
+                    "AssertionRevised",
+                    {"assertion_id": target, "changes": changes, "reason": "r"},
+                    reported_at=reported_at,
+                )
+            )
         elif choice == "rank":
-            events.append(NewEvent("AssertionRanked", {"assertion_id": target, "rank": draw(st.sampled_from(["preferred", "deprecated"]))}, reported_at=reported_at))
+            events.append(
+                NewEvent(
+                    "AssertionRanked",
+                    {"assertion_id": target, "rank": draw(st.sampled_from(["preferred", "deprecated"]))},
+                    reported_at=reported_at,
+                )
+            )
         elif choice == "retract":
-            events.append(NewEvent("AssertionRetracted", {"assertion_id": target, "reason": "withdrawn"}, reported_at=reported_at))
+            events.append(
+                NewEvent("AssertionRetracted", {"assertion_id": target, "reason": "withdrawn"}, reported_at=reported_at)
+            )
         else:
             events.append(NewEvent("IncidentRevised", {"summary": f"s{step}"}, reported_at=reported_at))
     return events
@@ -70,7 +95,9 @@ def append_in_batches(store, incident_id, events, sizes):
     history=histories(),
     sizes=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=4),
     warm_versions=st.lists(st.integers(min_value=1, max_value=40), max_size=4),
-    cut=st.tuples(st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=220), st.booleans(), st.booleans()),
+    cut=st.tuples(
+        st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=220), st.booleans(), st.booleans()
+    ),
 )
 def test_snapshots_change_no_result(store, monkeypatch, history, sizes, warm_versions, cut):
     monkeypatch.setattr(reader_module, "SNAPSHOT_EVERY", 2)

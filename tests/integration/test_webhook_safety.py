@@ -38,8 +38,14 @@ def anyio_backend():
 class Receiver:
     """A real HTTP server in a thread that records every connection and request it gets."""
 
-    def __init__(self, host: str = "127.0.0.1", *, status: int = 200, location: str | None = None,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        *,
+        status: int = 200,
+        location: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         receiver = self
         self.connections = 0
         self.requests: list[tuple[str, str, dict[str, str]]] = []
@@ -57,9 +63,7 @@ class Receiver:
                 if length:
                     self.rfile.read(length)
                 with receiver._lock:
-                    receiver.requests.append(
-                        (self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
-                    )
+                    receiver.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
                 self.send_response(status)
                 if location:
                     self.send_header("Location", location)
@@ -213,9 +217,23 @@ async def test_legacy_numeric_spellings_of_loopback_are_refused(receiver):
 # --- every blocked range, through the client and through the backend ---------------------------
 
 BLOCKED = [
-    "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-    "224.0.0.1", "0.0.0.0", "240.0.0.1", "255.255.255.255", "::1", "fe80::1", "fc00::1",
-    "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::", "ff02::1",
+    "127.0.0.1",
+    "10.1.2.3",
+    "172.16.0.1",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "224.0.0.1",
+    "0.0.0.0",
+    "240.0.0.1",
+    "255.255.255.255",
+    "::1",
+    "fe80::1",
+    "fc00::1",
+    "::ffff:127.0.0.1",
+    "::ffff:10.0.0.1",
+    "::",
+    "ff02::1",
 ]
 
 
@@ -276,7 +294,7 @@ async def test_a_host_name_is_dialled_by_ip_but_kept_in_the_host_header(receiver
     async with make_client(allow("127.0.0.1"), timeout=5, resolver=resolver) as client:
         response = await client.get(receiver.url("hooks.customer.example"))
     assert response.status_code == 200
-    (_, _, headers), = receiver.requests
+    ((_, _, headers),) = receiver.requests
     assert headers["host"] == f"hooks.customer.example:{receiver.port}"
     assert headers["user-agent"].startswith("incident-timeline-webhooks/")
 
@@ -387,11 +405,28 @@ def certificate(tmp_path_factory):
     directory = tmp_path_factory.mktemp("tls")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "1", "-subj", "/CN=hooks.customer.example",
-         "-addext", "subjectAltName=DNS:hooks.customer.example",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=hooks.customer.example",
+            "-addext",
+            "subjectAltName=DNS:hooks.customer.example",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -411,8 +446,9 @@ async def test_https_keeps_the_host_name_for_sni_and_verification(certificate):
             with pytest.raises(BlockedDestination, match="loopback"):
                 await client.get(url)
         assert tls.connections == 0
-        async with make_client(allow("127.0.0.1", http=False), timeout=5, resolver=resolver,
-                               verify=client_context) as client:
+        async with make_client(
+            allow("127.0.0.1", http=False), timeout=5, resolver=resolver, verify=client_context
+        ) as client:
             response = await client.get(url)
         assert response.status_code == 200
         assert server_names == ["hooks.customer.example"]

@@ -16,8 +16,13 @@ INCIDENTS = ("renee-good-shooting", "alex-pretti-shooting", "dhs-body-camera-pol
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling Google on this closed network.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -35,7 +40,8 @@ class Console:
 
     def assert_clean(self, allow: tuple[str, ...] = (), allow_urls: tuple[str, ...] = ()) -> None:
         unexpected = [
-            (text, url) for text, url in self.errors
+            (text, url)
+            for text, url in self.errors
             if not any(part in text for part in allow) and not (url and url.startswith(allow_urls))
         ]
         assert unexpected == [], unexpected

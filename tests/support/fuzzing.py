@@ -43,7 +43,10 @@ class LoggedServer:
         with open(self.error_log, "wb") as stderr, open(self.access_log, "wb") as stdout:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
-                env=self.env, cwd=REPO, stdout=stdout, stderr=stderr,
+                env=self.env,
+                cwd=REPO,
+                stdout=stdout,
+                stderr=stderr,
             )
         wait_until_healthy(self.url, process=self.process)
         return self
@@ -63,7 +66,9 @@ class LoggedServer:
 
 # -- the server's exceptions ------------------------------------------------------------------
 
-_HEADER = re.compile(r"^(?:unexpected error on (?P<method>\S+) (?P<path>.*)|(?:ERROR:\s+)?Exception in ASGI application)$")
+_HEADER = re.compile(
+    r"^(?:unexpected error on (?P<method>\S+) (?P<path>.*)|(?:ERROR:\s+)?Exception in ASGI application)$"
+)
 _LOG_RECORD = re.compile(r"^(?:INFO|WARNING|ERROR|DEBUG|CRITICAL):|^unexpected error on ")
 _FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>.+)$')
 
@@ -100,8 +105,12 @@ def server_exceptions(log: str) -> list[ServerException]:
         parsed = _parse_traceback(header, lines[index + 1 : end])
         # The app's handler logs a 500 ("unexpected error on ...") and Starlette then re-raises the
         # exception for uvicorn, which logs it again ("Exception in ASGI application"): one failure.
-        repeated = found and not parsed.request and found[-1].root_cause == parsed.root_cause \
+        repeated = (
+            found
+            and not parsed.request
+            and found[-1].root_cause == parsed.root_cause
             and found[-1].exception == parsed.exception
+        )
         if not repeated:
             found.append(parsed)
         index = end
@@ -157,7 +166,6 @@ def config_toml(cases: dict[str, int], *, request_timeout: float = 10) -> str:
             # Filters in one [[operations]] entry are alternatives, so the name (method and path) alone.
             lines += ["", "[[operations]]", f"include-name = {json.dumps(name)}", f"generation.max-examples = {count}"]
     return "\n".join(lines) + "\n"
-
 
 
 @dataclass
@@ -243,21 +251,44 @@ def run_schemathesis(
     config.write_text(config_toml(cases))
     ndjson, report_json = directory / f"{name}-events.ndjson", directory / f"{name}-report.json"
     command = [
-        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{url}/openapi.json",
-        "--checks", "not_a_server_error", "--seed", str(seed), "--phases", ",".join(phases),
-        "--report", "ndjson,json,junit", "--report-dir", str(directory),
-        "--report-ndjson-path", str(ndjson), "--report-json-path", str(report_json),
-        "--report-junit-path", str(directory / f"{name}-junit.xml"),
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(config),
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        "not_a_server_error",
+        "--seed",
+        str(seed),
+        "--phases",
+        ",".join(phases),
+        "--report",
+        "ndjson,json,junit",
+        "--report-dir",
+        str(directory),
+        "--report-ndjson-path",
+        str(ndjson),
+        "--report-json-path",
+        str(report_json),
+        "--report-junit-path",
+        str(directory / f"{name}-junit.xml"),
         # The sharpened schemas exclude the known values from their other branch (`not`), which
         # hypothesis does by filtering: a filtered-out share is expected there, not a problem.
-        "--suppress-health-check", "filter_too_much",
-        "--no-color", *extra,
+        "--suppress-health-check",
+        "filter_too_much",
+        "--no-color",
+        *extra,
     ]
     for header in headers:
         command += ["-H", header]
     env = {
-        **os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS), "TIMELINE_FUZZ_CONTEXT": str(context_path),
-        "COLUMNS": "120", "NO_COLOR": "1",
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": str(HOOKS),
+        "TIMELINE_FUZZ_CONTEXT": str(context_path),
+        "COLUMNS": "120",
+        "NO_COLOR": "1",
     }
     log = directory / f"{name}-schemathesis.log"
     started = time.monotonic()

@@ -59,8 +59,13 @@ class ThreadedServer:
 def timeline(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
     """Run the `timeline` CLI as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], env={**os.environ, **env}, cwd=REPO,
-        capture_output=True, text=True, check=check, timeout=120,
+        [sys.executable, "-m", "app.cli", *args],
+        env={**os.environ, **env},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
     )
 
 
@@ -76,7 +81,10 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
-            env=self.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=self.env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         wait_until_healthy(self.url, process=self.process)
         return self

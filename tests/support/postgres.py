@@ -141,8 +141,7 @@ class TemporaryPostgres:
             # Copying fails while anyone else is connected to the template (say a pooled connection
             # left by the migration), so close those connections first.
             conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
                 [template],
             )
             conn.execute(
@@ -174,10 +173,14 @@ class TemporaryPostgres:
             if os.geteuid() == 0:
                 user = _server_user()
                 os.chown(self.directory, user.pw_uid, user.pw_gid)  # it is still empty: no need for -R
-            stop = self._as_server_user([str(self.bindir / "pg_ctl"), "-D", str(self.directory), "-m", "immediate", "-w", "stop"])
+            stop = self._as_server_user(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.directory), "-m", "immediate", "-w", "stop"]
+            )
             self._watchdog = subprocess.Popen(
                 [sys.executable, "-I", "-c", _WATCHDOG, json.dumps(stop), str(self.directory)],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
                 start_new_session=True,  # a Ctrl-C at the terminal must not kill it before it has cleaned up
             )
             self._run("initdb", "-D", self.directory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
@@ -196,7 +199,9 @@ class TemporaryPostgres:
             settings = " ".join(f"-c {shlex.quote(f'{name}={value}')}" for name, value in self.settings.items())
             options = f"-p {self.port} -k {shlex.quote(str(self.directory))} {settings}"
             log.unlink(missing_ok=True)
-            result = self._run("pg_ctl", "-D", self.directory, "-l", log, "-w", "-t", "60", "start", "-o", options, check=False)
+            result = self._run(
+                "pg_ctl", "-D", self.directory, "-l", log, "-w", "-t", "60", "start", "-o", options, check=False
+            )
             if result.returncode == 0:
                 return
             output = log.read_text(errors="replace") if log.exists() else ""
@@ -236,7 +241,11 @@ class TemporaryPostgres:
         argv = self._as_server_user([str(self.bindir / program), *map(str, args)])
         # cwd: the server user may not be allowed into our working directory (/root, say).
         result = subprocess.run(
-            argv, cwd=cwd or self.directory, capture_output=True, text=True, timeout=120,
+            argv,
+            cwd=cwd or self.directory,
+            capture_output=True,
+            text=True,
+            timeout=120,
             start_new_session=True,  # the server must not get the terminal's Ctrl-C before we stop it
         )
         if check and result.returncode != 0:

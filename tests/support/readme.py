@@ -70,8 +70,9 @@ def sh_blocks(readme: str) -> list[Block]:
         if stripped == "```":
             if fence == "sh":
                 text = "\n".join(body)
-                blocks.append(Block(heading, start, split_commands(text, start + 1),
-                                    bool(ANOTHER_TERMINAL.match(text.lstrip()))))
+                blocks.append(
+                    Block(heading, start, split_commands(text, start + 1), bool(ANOTHER_TERMINAL.match(text.lstrip())))
+                )
             fence = None
             continue
         body.append(line[indent:] if line[:indent].strip() == "" else line)
@@ -92,7 +93,7 @@ def split_commands(text: str, first_line: int) -> list[Command]:
             if stripped.startswith(PROMISE):
                 if not commands:
                     raise ValueError(f"README.md line {first_line + offset}: a promise with no command before it")
-                commands[-1].promises.append(stripped[len(PROMISE):].strip())
+                commands[-1].promises.append(stripped[len(PROMISE) :].strip())
                 continue
             if stripped.startswith("#"):
                 continue  # a remark of the reader's guide, not a command
@@ -127,8 +128,13 @@ class Terminal:
     def __init__(self, name: str, env: dict[str, str], cwd: Path):
         self.name = name
         self.process = subprocess.Popen(
-            ["bash", "--noprofile", "--norc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True,
+            ["bash", "--noprofile", "--norc"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
         )
         self._lines: list[str] = []
         self._ended = False
@@ -177,8 +183,10 @@ class Terminal:
                     )
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise CommandFailed(f"the command took over {timeout:g} s:\n{command}\n--- it printed:\n"
-                                        + "".join(self._lines[start:]))
+                    raise CommandFailed(
+                        f"the command took over {timeout:g} s:\n{command}\n--- it printed:\n"
+                        + "".join(self._lines[start:])
+                    )
                 self._condition.wait(min(left, 0.1))
             printed = "".join(self._lines[start : self._lines.index(marker, start)])
         return printed[:-1] if printed.endswith("\n") else printed  # the newline before the marker
@@ -199,8 +207,10 @@ class Terminal:
                     raise CommandFailed(f"{self.name} ended before {what}; it printed:\n{''.join(self._lines)}")
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise CommandFailed(f"timed out after {timeout:g} s waiting for {what}; {self.name} printed:\n"
-                                        + "".join(self._lines))
+                    raise CommandFailed(
+                        f"timed out after {timeout:g} s waiting for {what}; {self.name} printed:\n"
+                        + "".join(self._lines)
+                    )
                 self._condition.wait(min(left, 0.1))
             return "".join(self._lines)
 

@@ -43,10 +43,28 @@ PREFIX = "FuzzCatalog"  # components added here, named apart from the service's 
 
 # Dates in the forms the samples use, and some at the edges of what events.dates parses.
 OCCURRED = [
-    "2026-01-24", "2026-01", "2026", "2026-01-24~", "2026-01-24?", "2026-01-24%", "2026-01-XX",
-    "2026-XX", "2026-21", "2026-01-24/2026-02-02", "2026-01/2026-02-02", "../2026-01-24",
-    "2026-01-24/..", "2026-01-24T09:05:00Z", "2026-01-24T09:05:00-06:00", "0000", "9999-12-31",
-    "-0001", "Y170000002", "2026-02-29", "2026-02-30", "[2026-01-24,2026-01-26]",
+    "2026-01-24",
+    "2026-01",
+    "2026",
+    "2026-01-24~",
+    "2026-01-24?",
+    "2026-01-24%",
+    "2026-01-XX",
+    "2026-XX",
+    "2026-21",
+    "2026-01-24/2026-02-02",
+    "2026-01/2026-02-02",
+    "../2026-01-24",
+    "2026-01-24/..",
+    "2026-01-24T09:05:00Z",
+    "2026-01-24T09:05:00-06:00",
+    "0000",
+    "9999-12-31",
+    "-0001",
+    "Y170000002",
+    "2026-02-29",
+    "2026-02-30",
+    "[2026-01-24,2026-01-26]",
 ]
 
 
@@ -141,12 +159,23 @@ def sharpen(raw: dict, known: dict) -> None:
         if "url" in properties:
             properties["url"] = anyof_known(properties["url"], known.get("webhook_urls", []))
         if "incidents" in properties:
-            properties["incidents"] = {"anyOf": [{"type": "array", "minItems": 1, "maxItems": 3,
-                                                  "items": {"enum": incidents}}, properties["incidents"]]} \
-                if incidents else properties["incidents"]
+            properties["incidents"] = (
+                {
+                    "anyOf": [
+                        {"type": "array", "minItems": 1, "maxItems": 3, "items": {"enum": incidents}},
+                        properties["incidents"],
+                    ]
+                }
+                if incidents
+                else properties["incidents"]
+            )
         if "types" in properties and catalog_variants:
-            properties["types"] = {"anyOf": [{"type": "array", "minItems": 1, "maxItems": 3,
-                                              "items": {"enum": list(catalog_variants)}}, properties["types"]]}
+            properties["types"] = {
+                "anyOf": [
+                    {"type": "array", "minItems": 1, "maxItems": 3, "items": {"enum": list(catalog_variants)}},
+                    properties["types"],
+                ]
+            }
 
 
 def _catalog_event_schemas(components: dict, known: dict) -> dict[str, dict]:

@@ -95,7 +95,11 @@ def test_an_existing_server_is_used_as_is(monkeypatch):
     assert pg.directory is None
     assert pg.url("t1") == "postgresql+psycopg://app:s3cret@db.internal:6543/t1"
     assert dict(psycopg.conninfo.conninfo_to_dict(pg.dsn("t1"))) == {
-        "host": "db.internal", "port": "6543", "user": "app", "password": "s3cret", "dbname": "t1"
+        "host": "db.internal",
+        "port": "6543",
+        "user": "app",
+        "password": "s3cret",
+        "dbname": "t1",
     }
     pg.stop()
 

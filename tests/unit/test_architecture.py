@@ -6,7 +6,21 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-IO_MODULES = {"sqlalchemy", "httpx", "httpcore", "socket", "requests", "urllib", "psycopg", "sqlite3", "fastapi", "starlette", "asyncio", "os", "subprocess"}
+IO_MODULES = {
+    "sqlalchemy",
+    "httpx",
+    "httpcore",
+    "socket",
+    "requests",
+    "urllib",
+    "psycopg",
+    "sqlite3",
+    "fastapi",
+    "starlette",
+    "asyncio",
+    "os",
+    "subprocess",
+}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -26,7 +40,11 @@ def test_the_event_catalog_imports_nothing_from_the_service():
 
 
 def test_the_catalog_and_the_fold_do_no_io():
-    pure = [*(ROOT / "events").rglob("*.py"), ROOT / "app/projections/timeline.py", ROOT / "app/projections/incident.py"]
+    pure = [
+        *(ROOT / "events").rglob("*.py"),
+        ROOT / "app/projections/timeline.py",
+        ROOT / "app/projections/incident.py",
+    ]
     for path in pure:
         io = {name for name in imported_modules(path) if name.split(".")[0] in IO_MODULES}
         assert not io, f"{path.relative_to(ROOT)} imports {io}"

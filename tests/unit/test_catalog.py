@@ -9,12 +9,27 @@ from events import catalog
 from events.catalog import InvalidEvent
 from events.upcasting import upcast
 
-SOURCE = {"outlet": "FOX 9", "url": "https://www.fox9.com/news/x", "published_at": "2026-02-02T12:00:00Z", "quote": "Saturday, Jan. 24"}
+SOURCE = {
+    "outlet": "FOX 9",
+    "url": "https://www.fox9.com/news/x",
+    "published_at": "2026-02-02T12:00:00Z",
+    "quote": "Saturday, Jan. 24",
+}
 GOOD = {
-    "IncidentOpened": {"title": "Shooting of Alex Pretti", "location": {"name": "Minneapolis", "lat": 44.96, "lon": -93.27}, "tags": ["ice"]},
+    "IncidentOpened": {
+        "title": "Shooting of Alex Pretti",
+        "location": {"name": "Minneapolis", "lat": 44.96, "lon": -93.27},
+        "tags": ["ice"],
+    },
     "IncidentRevised": {"summary": "A new summary"},
     "IncidentsLinked": {"related_incident_id": "renee-good-shooting", "relation": "follows"},
-    "AssertionRecorded": {"assertion_id": "pretti-shot", "kind": "shooting", "occurred": "2026-01-24", "headline": "Pretti shot", "sources": [SOURCE]},
+    "AssertionRecorded": {
+        "assertion_id": "pretti-shot",
+        "kind": "shooting",
+        "occurred": "2026-01-24",
+        "headline": "Pretti shot",
+        "sources": [SOURCE],
+    },
     "SourceAttached": {"assertion_id": "pretti-shot", "source": {"outlet": "CNN"}},
     "AssertionDisputed": {"assertion_id": "noem-claim", "by_assertion_id": "videos", "note": "phone, not a gun"},
     "AssertionRevised": {"assertion_id": "pretti-shot", "changes": {"occurred": "2026-01-24~"}, "reason": "exact day"},
@@ -45,8 +60,16 @@ BAD = [
     ("AssertionRecorded", {**GOOD["AssertionRecorded"], "sources": []}, "at least one source"),
     ("AssertionRecorded", {**GOOD["AssertionRecorded"], "kind": "rumour"}, "unknown kind"),
     ("AssertionRecorded", {**GOOD["AssertionRecorded"], "occurred": "Saturday, Jan. 24"}, "data.occurred"),
-    ("AssertionRecorded", {**GOOD["AssertionRecorded"], "sources": [{"outlet": "x", "url": "javascript:alert(1)"}]}, "url"),
-    ("AssertionRecorded", {**GOOD["AssertionRecorded"], "sources": [{"outlet": "x", "published_at": "2026-02-02T12:00:00"}]}, "published_at"),
+    (
+        "AssertionRecorded",
+        {**GOOD["AssertionRecorded"], "sources": [{"outlet": "x", "url": "javascript:alert(1)"}]},
+        "url",
+    ),
+    (
+        "AssertionRecorded",
+        {**GOOD["AssertionRecorded"], "sources": [{"outlet": "x", "published_at": "2026-02-02T12:00:00"}]},
+        "published_at",
+    ),
     ("AssertionRecorded", {**GOOD["AssertionRecorded"], "surprise": 1}, "surprise"),
     ("AssertionDisputed", {"assertion_id": "a", "by_assertion_id": "a"}, "cannot dispute itself"),
     ("AssertionRevised", {"assertion_id": "a", "changes": {}, "reason": "r"}, "at least one"),

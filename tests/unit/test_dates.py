@@ -90,13 +90,11 @@ READINGS = [
     ("2026-01-21/2026-01-31", "2026-01-21", "2026-01-31", "interval", False, False, "late January 2026"),
     ("2024-02-21/2024-02-29", "2024-02-21", "2024-02-29", "interval", False, False, "late February 2024"),
     ("2026-01/2026-02-15", "2026-01-01", "2026-02-15", "interval", False, False, "January 2026 – Feb 15, 2026"),
-    ("2026-01-24~/2026-01-30", "2026-01-24", "2026-01-30", "interval", True, False,
-     "c. Jan 24, 2026 – Jan 30, 2026"),
+    ("2026-01-24~/2026-01-30", "2026-01-24", "2026-01-30", "interval", True, False, "c. Jan 24, 2026 – Jan 30, 2026"),
     ("2026-01~/2026-02?", "2026-01-01", "2026-02-28", "interval", True, True, "c. January 2026 – February 2026?"),
     ("2025-21/2025-23", "2025-03-01", "2025-11-30", "interval", False, False, "Spring 2025 – Autumn 2025"),
     ("2025-24/2026-01", "2025-12-01", "2026-01-31", "interval", False, False, "Winter 2025 – January 2026"),
-    ("2026-01-2X/2026-02", "2026-01-20", "2026-02-28", "interval", False, False,
-     "Jan 20 – 29, 2026 – February 2026"),
+    ("2026-01-2X/2026-02", "2026-01-20", "2026-02-28", "interval", False, False, "Jan 20 – 29, 2026 – February 2026"),
     ("2026?-01/2026-03", "2026-01-01", "2026-03-31", "interval", False, True, "January 2026? – March 2026"),
     # open ends (..) and unknown ends (empty) admit any date on that side
     ("2026-01-26/..", "2026-01-26", "9999-12-31", "interval", False, False, "since Jan 26, 2026"),
@@ -106,31 +104,41 @@ READINGS = [
     ("2026-01~/..", "2026-01-01", "9999-12-31", "interval", True, False, "since c. January 2026"),
     # sets: one of [..], all of {..}; bounds are the hull of the members
     ("[2026-01-24, 2026-01-25]", "2026-01-24", "2026-01-25", "set", False, False, "Jan 24 or 25, 2026"),
-    ("[2026-01-24,2026-01-25,2026-01-27]", "2026-01-24", "2026-01-27", "set", False, False,
-     "Jan 24, 25 or 27, 2026"),
+    ("[2026-01-24,2026-01-25,2026-01-27]", "2026-01-24", "2026-01-27", "set", False, False, "Jan 24, 25 or 27, 2026"),
     ("{2026-01-24, 2026-01-25}", "2026-01-24", "2026-01-25", "set", False, False, "Jan 24 and 25, 2026"),
     ("[2026-01-24, 2026-02]", "2026-01-24", "2026-02-28", "set", False, False, "Jan 24, 2026 or February 2026"),
     ("[2025-12-31, 2026-01-01]", "2025-12-31", "2026-01-01", "set", False, False, "Dec 31, 2025 or Jan 1, 2026"),
-    ("[2026-01-24~, 2026-01-2X]", "2026-01-20", "2026-01-29", "set", True, False,
-     "c. Jan 24, 2026 or Jan 20 – 29, 2026"),
+    (
+        "[2026-01-24~, 2026-01-2X]",
+        "2026-01-20",
+        "2026-01-29",
+        "set",
+        True,
+        False,
+        "c. Jan 24, 2026 or Jan 20 – 29, 2026",
+    ),
     ("[2026-01-24, 2026-01-24]", "2026-01-24", "2026-01-24", "set", False, False, "Jan 24, 2026"),
     ("[2026-01-24..2026-01-26]", "2026-01-24", "2026-01-26", "set", False, False, "Jan 24 – 26, 2026"),
     ("{2026-01..2026-03, 2026-06}", "2026-01-01", "2026-06-30", "set", False, False, "early 2026 and June 2026"),
-    ("[..2026-01-24, 2026-03..]", "0001-01-01", "9999-12-31", "set", False, False,
-     "on or before Jan 24, 2026 or on or after March 2026"),
+    (
+        "[..2026-01-24, 2026-03..]",
+        "0001-01-01",
+        "9999-12-31",
+        "set",
+        False,
+        False,
+        "on or before Jan 24, 2026 or on or after March 2026",
+    ),
     # date and time: that calendar day, as written
     ("2026-01-24T14:30:00Z", "2026-01-24", "2026-01-24", "time", False, False, "Jan 24, 2026, 14:30 UTC"),
-    ("2026-01-24T23:30:15-05:00", "2026-01-24", "2026-01-24", "time", False, False,
-     "Jan 24, 2026, 23:30:15 UTC-05:00"),
+    ("2026-01-24T23:30:15-05:00", "2026-01-24", "2026-01-24", "time", False, False, "Jan 24, 2026, 23:30:15 UTC-05:00"),
     ("2026-01-24T08:00:00", "2026-01-24", "2026-01-24", "time", False, False, "Jan 24, 2026, 08:00"),
     # surrounding whitespace is dropped
     ("  2026-01-24\n", "2026-01-24", "2026-01-24", "day", False, False, "Jan 24, 2026"),
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "earliest", "latest", "precision", "approximate", "uncertain", "display"), READINGS
-)
+@pytest.mark.parametrize(("text", "earliest", "latest", "precision", "approximate", "uncertain", "display"), READINGS)
 def test_reading(text, earliest, latest, precision, approximate, uncertain, display):
     occurred = parse_occurred(text)
     assert occurred == Occurred(

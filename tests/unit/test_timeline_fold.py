@@ -36,8 +36,13 @@ class Stream:
 
 def record(stream: Stream, assertion_id: str, occurred: str, *, kind="shooting", outlet="FOX 9", **extra) -> Stream:
     return stream.add(
-        "AssertionRecorded", assertion_id=assertion_id, kind=kind, occurred=occurred,
-        headline=f"Headline {assertion_id}", sources=[{"outlet": outlet, "quote": f"quote for {assertion_id}"}], **extra,
+        "AssertionRecorded",
+        assertion_id=assertion_id,
+        kind=kind,
+        occurred=occurred,
+        headline=f"Headline {assertion_id}",
+        sources=[{"outlet": outlet, "quote": f"quote for {assertion_id}"}],
+        **extra,
     )
 
 
@@ -51,25 +56,31 @@ def ids(rendered) -> list[str]:
 
 
 def test_incident_fields_come_from_opened_revised_and_linked():
-    s = Stream().add("IncidentOpened", title="Shooting", summary="First", location={"name": "Minneapolis"}, tags=["ice"])
+    s = Stream().add(
+        "IncidentOpened", title="Shooting", summary="First", location={"name": "Minneapolis"}, tags=["ice"]
+    )
     s.add("IncidentRevised", title="Shooting of Alex Pretti", tags=["ice", "cbp"])
     s.add("IncidentsLinked", related_incident_id="renee-good-shooting", relation="follows")
     s.add("IncidentsLinked", related_incident_id="renee-good-shooting", relation="follows")
     state, _ = timeline(s)
     assert state["incident"] == {
-        "id": "pretti", "title": "Shooting of Alex Pretti", "summary": "First", "location": {"name": "Minneapolis"},
-        "tags": ["ice", "cbp"], "links": [{"incident_id": "renee-good-shooting", "relation": "follows"}],
+        "id": "pretti",
+        "title": "Shooting of Alex Pretti",
+        "summary": "First",
+        "location": {"name": "Minneapolis"},
+        "tags": ["ice", "cbp"],
+        "links": [{"incident_id": "renee-good-shooting", "relation": "follows"}],
     }
     assert state["version"] == 4
 
 
 def test_entries_are_ordered_by_earliest_then_latest_then_position():
     s = Stream().add("IncidentOpened", title="t")
-    record(s, "month", "2026-01")            # Jan 1 - Jan 31
+    record(s, "month", "2026-01")  # Jan 1 - Jan 31
     record(s, "day", "2026-01-24")
     record(s, "range", "2026-01-21/2026-01-31")
     record(s, "year", "2025")
-    record(s, "same-month", "2026-01")       # same bounds as "month", recorded later
+    record(s, "same-month", "2026-01")  # same bounds as "month", recorded later
     _, rendered = timeline(s)
     assert ids(rendered) == ["year", "month", "same-month", "range", "day"]
     month = rendered[1]["occurred"]
@@ -82,7 +93,11 @@ def test_sources_are_deduplicated_and_counted():
     s.add("SourceAttached", assertion_id="shot", source={"outlet": "CNN", "quote": "late January"})
     s.add("SourceAttached", assertion_id="shot", source={"outlet": "cnn"})
     s.add("SourceAttached", assertion_id="shot", source={"outlet": "Sky News", "url": "https://news.sky.com/a"})
-    s.add("SourceAttached", assertion_id="shot", source={"outlet": "Sky News (syndicated)", "url": "https://news.sky.com/a"})
+    s.add(
+        "SourceAttached",
+        assertion_id="shot",
+        source={"outlet": "Sky News (syndicated)", "url": "https://news.sky.com/a"},
+    )
     s.add("SourceAttached", assertion_id="unknown", source={"outlet": "Nobody"})
     _, (entry,) = timeline(s)
     assert [src["outlet"] for src in entry["sources"]] == ["FOX 9", "CNN", "Sky News"]
@@ -93,8 +108,14 @@ def test_sources_are_deduplicated_and_counted():
 def test_first_reported_at_is_the_earliest_publication():
     early = T0 - timedelta(days=2)
     s = Stream().add("IncidentOpened", title="t")
-    s.add("AssertionRecorded", assertion_id="a", kind="other", occurred="2026-01-24", headline="h",
-          sources=[{"outlet": "CNN", "published_at": "2026-02-02T12:00:00Z"}])
+    s.add(
+        "AssertionRecorded",
+        assertion_id="a",
+        kind="other",
+        occurred="2026-01-24",
+        headline="h",
+        sources=[{"outlet": "CNN", "published_at": "2026-02-02T12:00:00Z"}],
+    )
     s.add("SourceAttached", assertion_id="a", source={"outlet": "AP", "published_at": early.isoformat()})
     _, (entry,) = timeline(s)
     assert entry["first_reported_at"] == "2026-01-22T18:00:00Z"
@@ -121,8 +142,18 @@ def test_a_revised_date_moves_the_entry_and_counts_the_revision():
     record(s, "leave", "2026-01-26/2026-01-30", kind="officer_leave")
     _, before = timeline(s)
     assert ids(before) == ["pretti-shot", "leave"]
-    s.add("AssertionRevised", assertion_id="pretti-shot", changes={"occurred": "2026-01-24~"}, reason="FOX 9 gives the day")
-    s.add("AssertionRevised", assertion_id="pretti-shot", changes={"occurred": "2026-01-27", "headline": "moved"}, reason="test")
+    s.add(
+        "AssertionRevised",
+        assertion_id="pretti-shot",
+        changes={"occurred": "2026-01-24~"},
+        reason="FOX 9 gives the day",
+    )
+    s.add(
+        "AssertionRevised",
+        assertion_id="pretti-shot",
+        changes={"occurred": "2026-01-27", "headline": "moved"},
+        reason="test",
+    )
     _, after = timeline(s)
     assert ids(after) == ["leave", "pretti-shot"]
     moved = after[1]
@@ -131,7 +162,8 @@ def test_a_revised_date_moves_the_entry_and_counts_the_revision():
     _, with_history = timeline(s, keep_history=True)
     history = with_history[1]["revisions"]["history"]
     assert [h["before"] for h in history] == [
-        {"occurred": "2026-01-21/2026-01-31"}, {"occurred": "2026-01-24~", "headline": "Headline pretti-shot"}
+        {"occurred": "2026-01-21/2026-01-31"},
+        {"occurred": "2026-01-24~", "headline": "Headline pretti-shot"},
     ]
     assert history[0]["reason"] == "FOX 9 gives the day"
 
@@ -172,16 +204,16 @@ def test_filters_by_kind_and_by_overlap_with_the_dates():
 
 
 def test_each_cut_off_folds_what_was_known_then():
-    s = Stream().add("IncidentOpened", title="t")                              # v1, recorded T0+1h
-    record(s, "claim", "2026-01-24")                                            # v2
-    s.add("SourceAttached", assertion_id="claim", source={"outlet": "CNN"})     # v3
-    record(s, "old-article", "2022", reported_at=T0 - timedelta(days=900))      # v4, reported long ago
-    s.add("AssertionRetracted", assertion_id="claim", reason="withdrawn")       # v5
+    s = Stream().add("IncidentOpened", title="t")  # v1, recorded T0+1h
+    record(s, "claim", "2026-01-24")  # v2
+    s.add("SourceAttached", assertion_id="claim", source={"outlet": "CNN"})  # v3
+    record(s, "old-article", "2022", reported_at=T0 - timedelta(days=900))  # v4, reported long ago
+    s.add("AssertionRetracted", assertion_id="claim", reason="withdrawn")  # v5
 
     _, at_v3 = timeline(s, CutOff(as_of_version=3))
     assert ids(at_v3) == ["claim"] and at_v3[0]["corroboration"] == 2
 
-    _, at_time = timeline(s, CutOff(as_of=T0 + timedelta(hours=2)))           # inclusive: v2 is in
+    _, at_time = timeline(s, CutOff(as_of=T0 + timedelta(hours=2)))  # inclusive: v2 is in
     assert ids(at_time) == ["claim"] and at_time[0]["corroboration"] == 1
 
     _, before_anything = timeline(s, CutOff(as_of=T0))

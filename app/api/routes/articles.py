@@ -57,11 +57,17 @@ IntakeDep = Annotated[Intake, Depends(get_intake)]
 def post_article(body: ArticleIn, key: Writer, intake: IntakeDep):
     """Store a report as received and propose the dated facts it states (200 if it was posted before)."""
     view, created = intake.post(
-        outlet=body.outlet, url=body.url, published=parse_published(body.published_at), title=body.title,
-        text=body.text, incident_id=body.incident_id, actor=key.name,
+        outlet=body.outlet,
+        url=body.url,
+        published=parse_published(body.published_at),
+        title=body.title,
+        text=body.text,
+        incident_id=body.incident_id,
+        actor=key.name,
     )
     return JSONResponse(
-        article_json(view), status_code=201 if created else 200,
+        article_json(view),
+        status_code=201 if created else 200,
         headers={"Location": f"/v1/articles/{view.article.id}"},
     )
 
@@ -91,12 +97,21 @@ def get_article(article_id: str, _: Reader, intake: IntakeDep):
 
 @router.post("/{article_id}/proposals/{proposal_id}/accept", dependencies=[Depends(optional_json_body)])
 def accept_proposal(
-    article_id: str, proposal_id: str, request: Request, key: Writer, intake: IntakeDep, body: AcceptIn | None = None,
+    article_id: str,
+    proposal_id: str,
+    request: Request,
+    key: Writer,
+    intake: IntakeDep,
+    body: AcceptIn | None = None,
 ):
     """Append the proposal's events in one atomic append (optionally edited first); a repeat is idempotent."""
     overrides = body.model_dump(exclude={"expected_version"}, exclude_none=True) if body else {}
     accepted = intake.accept(
-        article_id, proposal_id, overrides, actor=key.name, expected_version=body.expected_version if body else None,
+        article_id,
+        proposal_id,
+        overrides,
+        actor=key.name,
+        expected_version=body.expected_version if body else None,
     )
     request.app.state.appended.notify()
     result = accepted.decision.result or {}
@@ -112,9 +127,14 @@ def reject_proposal(article_id: str, proposal_id: str, body: RejectIn, key: Writ
 
 def summary_json(article) -> dict[str, Any]:
     return {
-        "id": article.id, "outlet": article.outlet, "url": article.url, "title": article.title,
-        "published_at": article.published.text(), "incident_id": article.incident_id,
-        "received_at": to_json_time(article.received_at), "received_by": article.received_by,
+        "id": article.id,
+        "outlet": article.outlet,
+        "url": article.url,
+        "title": article.title,
+        "published_at": article.published.text(),
+        "incident_id": article.incident_id,
+        "received_at": to_json_time(article.received_at),
+        "received_by": article.received_by,
     }
 
 
@@ -122,8 +142,12 @@ def decision_json(decision: Decision | None) -> dict[str, Any]:
     if decision is None:
         return {"status": "pending"}
     return {
-        "status": decision.decision, "reason": decision.reason, "overrides": decision.overrides,
-        "result": decision.result, "decided_at": to_json_time(decision.decided_at), "decided_by": decision.decided_by,
+        "status": decision.decision,
+        "reason": decision.reason,
+        "overrides": decision.overrides,
+        "result": decision.result,
+        "decided_at": to_json_time(decision.decided_at),
+        "decided_by": decision.decided_by,
     }
 
 

@@ -36,12 +36,18 @@ def open_incident(
     """Open an incident: its stream starts with IncidentOpened."""
     data = body.model_dump(exclude={"id", "reported_at"}, exclude_unset=True)
     result = commands.open_incident(
-        store, body.id, data, actor=key.name, reported_at=body.reported_at,
-        idempotency_key=idempotency_key, idempotency_scope=key.id,
+        store,
+        body.id,
+        data,
+        actor=key.name,
+        reported_at=body.reported_at,
+        idempotency_key=idempotency_key,
+        idempotency_scope=key.id,
     )
     request.app.state.appended.notify()
     return JSONResponse(
-        {"id": body.id, **append_result(result)}, status_code=201,
+        {"id": body.id, **append_result(result)},
+        status_code=201,
         headers={"Location": f"/v1/incidents/{body.id}"},
     )
 
@@ -57,8 +63,13 @@ def list_incidents(_: Reader, store: StoreDep):
     for incident_id, version, opened_at in store.list_streams():
         incident = incidents.get(incident_id, empty_incident(incident_id))
         listed.append(
-            {"id": incident_id, "title": incident["title"], "version": version,
-             "opened_at": to_json_time(opened_at), "tags": incident["tags"]}
+            {
+                "id": incident_id,
+                "title": incident["title"],
+                "version": version,
+                "opened_at": to_json_time(opened_at),
+                "tags": incident["tags"],
+            }
         )
     return {"incidents": listed}
 
@@ -90,8 +101,13 @@ def append_events(
         for e in body.events
     ]
     result = commands.append_events(
-        store, incident_id, batch, actor=key.name, expected_version=body.expected_version,
-        idempotency_key=idempotency_key, idempotency_scope=key.id,
+        store,
+        incident_id,
+        batch,
+        actor=key.name,
+        expected_version=body.expected_version,
+        idempotency_key=idempotency_key,
+        idempotency_scope=key.id,
     )
     request.app.state.appended.notify()
     return JSONResponse(append_result(result), status_code=201)
@@ -114,5 +130,3 @@ def read_stream(
         "events": [envelope(event) for event in page],
         "next_after_version": page[-1].version if page and page[-1].version < version else None,
     }
-
-

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Header, Query, Request
@@ -26,7 +26,7 @@ POLL_SECONDS = 1.0  # other processes append to the same database and cannot wak
 PAGE = 200  # events read per query while catching up
 RETRY_MS = 2000  # how long a browser's EventSource waits before reconnecting
 
-STREAM_DOC = {
+STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": (
             "`text/event-stream`. First a `ready` message (`id` = the version the stream starts after, "
@@ -47,7 +47,8 @@ def _resume_point(last_event_id: str | None, after_version: int | None) -> int |
         # ASCII digits only: str.isdigit() also admits "²", which int() refuses.
         if not re.fullmatch(r"[0-9]{1,10}", value) or int(value) > MAX_INT:
             raise Problem(
-                422, "invalid-last-event-id",
+                422,
+                "invalid-last-event-id",
                 f"Last-Event-ID must be an incident version (0 to {MAX_INT}), not {value!r}",
                 errors=[{"field": "Last-Event-ID", "message": f"an incident version, 0 to {MAX_INT}"}],
             )
@@ -85,16 +86,16 @@ async def _messages(
     # resumes from here instead of from whatever the end is when it reconnects.
     yield ServerSentEvent(
         json.dumps({"incident_id": incident_id, "version": current, "after_version": start}),
-        event="ready", id=str(start), retry=RETRY_MS,
+        event="ready",
+        id=str(start),
+        retry=RETRY_MS,
     )
     after = start
     while True:
         # Take the generation before reading: an append that lands between the read and the
         # wait bumps it, so the wait returns at once instead of sleeping on a stale read.
         generation = signal.generation
-        page = await anyio.to_thread.run_sync(
-            partial(store.read_stream, incident_id, after_version=after, limit=PAGE)
-        )
+        page = await anyio.to_thread.run_sync(partial(store.read_stream, incident_id, after_version=after, limit=PAGE))
         for event in page:
             yield ServerSentEvent(
                 json.dumps(envelope(event), separators=(",", ":")), event="appended", id=str(event.version)

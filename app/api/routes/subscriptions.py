@@ -74,8 +74,11 @@ def _check_url(request: Request, url: str) -> None:
         policy.check_url(url)
     except BlockedDestination as error:
         raise Problem(
-            422, "webhook-url-refused", str(error),
-            errors=[{"field": "url", "message": str(error)}], refusal=error.kind,
+            422,
+            "webhook-url-refused",
+            str(error),
+            errors=[{"field": "url", "message": str(error)}],
+            refusal=error.kind,
         ) from None
 
 
@@ -131,12 +134,17 @@ def create_subscription(body: SubscriptionIn, request: Request, key: WebhookMana
     """Subscribe a URL to new events; the response carries the signing secret, shown this once."""
     _check_url(request, body.url)
     subscription, secret = repo.create(
-        key.id, body.url, incidents=body.incidents, types=body.types,
-        description=body.description, from_position=body.from_position,
+        key.id,
+        body.url,
+        incidents=body.incidents,
+        types=body.types,
+        description=body.description,
+        from_position=body.from_position,
     )
     _poke(request)
     return JSONResponse(
-        {**_out(subscription), "secret": secret}, status_code=201,
+        {**_out(subscription), "secret": secret},
+        status_code=201,
         headers={"Location": f"/v1/subscriptions/{subscription.id}"},
     )
 
@@ -182,13 +190,9 @@ def delete_subscription(subscription_id: str, key: WebhookManager, repo: Subscri
 
 
 @router.post("/{subscription_id}/rotate-secret")
-def rotate_secret(
-    subscription_id: str, key: WebhookManager, repo: SubscriptionsDep, body: RotateIn | None = None
-):
+def rotate_secret(subscription_id: str, key: WebhookManager, repo: SubscriptionsDep, body: RotateIn | None = None):
     """A new signing secret (shown once); the old one keeps signing alongside it for a grace period."""
-    secret, until = repo.rotate_secret(
-        key.id, subscription_id, grace_seconds=body.grace_seconds if body else None
-    )
+    secret, until = repo.rotate_secret(key.id, subscription_id, grace_seconds=body.grace_seconds if body else None)
     return {"id": subscription_id, "secret": secret, "previous_secret_expires_at": to_json_time(until)}
 
 

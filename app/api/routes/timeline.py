@@ -1,4 +1,4 @@
-"""Timelines: an incident's entries as they stand now or at any cut-off, what changed, and assertions across incidents."""
+"""Timelines: an incident's entries now or at any cut-off, what changed, and assertions across incidents."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def cut_off_params(
     as_of_version: Annotated[int | None, Query(ge=0, le=MAX_INT, description="the incident's stream version")] = None,
     reported_as_of: Annotated[
         PublishedAt | None,
-        Query(description="what had been reported by then: an RFC 3339 time, or a date meaning the end of that day (UTC)"),
+        Query(
+            description="what had been reported by then: an RFC 3339 time, or a date meaning the end of that day (UTC)"
+        ),
     ] = None,
 ) -> CutOff:
     return CutOff(as_of, as_of_version, parse_published(reported_as_of).moment if reported_as_of else None)
@@ -135,14 +137,22 @@ def _parse_bound(name: str, raw: str) -> CutOff:
     # ASCII digits only: str.isdigit() also admits "²" and "①", which int() refuses.
     if re.fullmatch(r"[0-9]+", text):
         if int(text) > MAX_INT:
-            raise Problem(422, "invalid-cut-off", f"{name}: a version is at most {MAX_INT}, not {text}",
-                          errors=[{"field": name, "message": f"at most {MAX_INT}"}])
+            raise Problem(
+                422,
+                "invalid-cut-off",
+                f"{name}: a version is at most {MAX_INT}, not {text}",
+                errors=[{"field": name, "message": f"at most {MAX_INT}"}],
+            )
         return CutOff(as_of_version=int(text))
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise Problem(422, "invalid-cut-off", f"{name} must be a version number or an RFC 3339 time, not {raw!r}",
-                      errors=[{"field": name, "message": "a version number or an RFC 3339 time"}]) from None
+        raise Problem(
+            422,
+            "invalid-cut-off",
+            f"{name} must be a version number or an RFC 3339 time, not {raw!r}",
+            errors=[{"field": name, "message": "a version number or an RFC 3339 time"}],
+        ) from None
     problem = time_problem(moment)
     if problem:
         raise Problem(422, "invalid-cut-off", f"{name} {problem}", errors=[{"field": name, "message": problem}])
@@ -156,7 +166,9 @@ def timeline_changes(
     store: StoreDep,
     timelines: TimelinesDep,
     since: Annotated[str, Query(description="a version number or an RFC 3339 recorded time")],
-    until: Annotated[str | None, Query(description="a version number or an RFC 3339 recorded time; default now")] = None,
+    until: Annotated[
+        str | None, Query(description="a version number or an RFC 3339 recorded time; default now")
+    ] = None,
 ):
     """Entries added, changed and retracted between two cut-offs."""
     current = _current_version(store, incident_id)
@@ -165,7 +177,9 @@ def timeline_changes(
     since_version = timelines.version_for(incident_id, since_cut, current)
     until_version = timelines.version_for(incident_id, until_cut, current)
     if since_version > until_version:
-        raise Problem(422, "invalid-cut-off", f"since (version {since_version}) is after until (version {until_version})")
+        raise Problem(
+            422, "invalid-cut-off", f"since (version {since_version}) is after until (version {until_version})"
+        )
     everything = Filters(include_retracted=True)
     before = {e["assertion_id"]: e for e in entries(timelines.state(incident_id, since_version), everything)}
     after = entries(timelines.state(incident_id, until_version), everything)
@@ -202,7 +216,9 @@ def assertions(
     cut_off: CutOffDep,
     filters: FiltersDep,
     incident: Annotated[list[str] | None, Query(description="only these incidents")] = None,
-    attributed_to: Annotated[str | None, Query(description="who made the claim (case-insensitive, part of the name)")] = None,
+    attributed_to: Annotated[
+        str | None, Query(description="who made the claim (case-insensitive, part of the name)")
+    ] = None,
     source: Annotated[str | None, Query(description="only assertions this outlet reported")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
@@ -221,8 +237,14 @@ def assertions(
             continue
         state = timelines.state(incident_id, version, reported_as_of=cut_off.reported_as_of)
         found.extend({"incident_id": incident_id, **entry} for entry in entries(state, filters))
-    found.sort(key=lambda e: (e["occurred"].get("earliest") or "9999", e["occurred"].get("latest") or "9999",
-                              e["incident_id"], e["recorded_version"]))
+    found.sort(
+        key=lambda e: (
+            e["occurred"].get("earliest") or "9999",
+            e["occurred"].get("latest") or "9999",
+            e["incident_id"],
+            e["recorded_version"],
+        )
+    )
     page = found[offset : offset + limit]
     return {
         "cut_off": describe_cut_off(cut_off),

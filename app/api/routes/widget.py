@@ -54,7 +54,8 @@ PAGE = """<!doctype html>
 # The page is made to be framed by any site (frame-ancestors *), but runs only this service's own
 # script and talks only to this service: nothing in the data can bring in code from elsewhere.
 PAGE_POLICY = (
-    "default-src 'self'; img-src 'self' data:; frame-ancestors *; base-uri 'none'; form-action 'none'; object-src 'none'"
+    "default-src 'self'; img-src 'self' data:; frame-ancestors *; base-uri 'none'; form-action 'none'; "
+    "object-src 'none'"
 )
 
 NOT_FOUND = """<!doctype html>
