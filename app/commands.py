@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.db import utcnow
-from app.store import AppendResult, EventStore, NewEvent, VersionConflict
+from app.store import AppendResult, EventStore, IncidentNotFound, NewEvent, VersionConflict
 from events import catalog
 from events.admissible import text_problems
 from events.catalog import InvalidEvent, Problem
@@ -18,12 +18,6 @@ from events.upcasting import upcast
 # A publication time a little ahead of our clock is tolerated (clock skew between newsrooms
 # and this server); one further in the future is a mistake in the request.
 REPORTED_AT_SKEW = timedelta(minutes=5)
-
-
-class IncidentNotFound(LookupError):
-    def __init__(self, incident_id: str):
-        self.incident_id = incident_id
-        super().__init__(f"there is no incident {incident_id!r}")
 
 
 class IncidentExists(Exception):

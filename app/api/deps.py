@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 
 from app.api.problems import Problem, field_path
 from app.config import Settings
+from app.projections.reads import TimelineReads
 from app.store import EventStore
 from app.store.keys import ApiKey, KeyRing
 from events.admissible import text_problems
@@ -26,6 +27,13 @@ def get_keys(request: Request) -> KeyRing:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_reads(request: Request) -> TimelineReads:
+    return request.app.state.reads
+
+
+ReadsDep = Annotated[TimelineReads, Depends(get_reads)]
 StoreDep = Annotated[EventStore, Depends(get_store)]
 
 

@@ -21,6 +21,7 @@ from app.intake.articles import Articles
 from app.intake.service import Intake
 from app.notify import AppendSignal
 from app.projections.reader import Timelines
+from app.projections.reads import TimelineReads
 from app.projections.snapshots import SnapshotStore
 from app.store import EventStore
 from app.store.keys import KeyRing
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.subscriptions = Subscriptions(engine, rotation_grace_seconds=settings.webhook_rotation_grace_seconds)
     app.state.webhook_policy = DestinationPolicy.from_env(settings.webhook_allow_networks, settings.webhook_allow_http)
     app.state.dispatcher = None
+    app.state.reads = TimelineReads(app.state.store, app.state.timelines)
     app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine))
 
     problems.install(app)

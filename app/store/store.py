@@ -87,6 +87,12 @@ class StoreError(Exception):
     pass
 
 
+class IncidentNotFound(LookupError):
+    def __init__(self, incident_id: str):
+        self.incident_id = incident_id
+        super().__init__(f"there is no incident {incident_id!r}")
+
+
 class VersionConflict(StoreError):
     def __init__(self, incident_id: str, expected: int, actual: int):
         self.incident_id, self.expected, self.actual = incident_id, expected, actual

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Header, Query, Request
 
 from app import commands
 from app.api.deps import JsonBody, Reader, StoreDep, Writer
-from app.api.problems import Problem
 from app.api.responses import JSONResponse
 from app.api.schemas import AppendIn, IncidentIn
 from app.api.serialize import append_result, envelope
 from app.projections.incident import apply_incident_event, empty_incident
+from app.store import IncidentNotFound
 from events.admissible import MAX_INT
 from events.catalog import to_json_time
 
@@ -25,7 +25,7 @@ INCIDENT_EVENTS = ("IncidentOpened", "IncidentRevised", "IncidentsLinked")
 def _incident_or_404(store, incident_id: str) -> int:
     version = store.stream_version(incident_id)
     if version is None:
-        raise Problem(404, "incident-not-found", f"there is no incident {incident_id!r}")
+        raise IncidentNotFound(incident_id)
     return version
 
 

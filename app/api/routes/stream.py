@@ -12,10 +12,10 @@ import anyio
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from app.api.deps import Reader, StoreDep
+from app.api.deps import Reader, ReadsDep
 from app.api.problems import Problem
 from app.api.serialize import envelope
-from app.store import EventStore
+from app.projections.reads import TimelineReads
 from events.admissible import MAX_INT
 
 router = APIRouter(tags=["timelines"])
@@ -61,25 +61,23 @@ async def stream(
     incident_id: str,
     request: Request,
     _: Reader,
-    store: StoreDep,
+    reads: ReadsDep,
     after_version: Annotated[
         int | None, Query(ge=0, le=MAX_INT, description="resume after this version (default: the current end)")
     ] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ):
     """The incident's events as they are appended (server-sent events; each message's id is the version)."""
-    current = await anyio.to_thread.run_sync(store.stream_version, incident_id)
-    if current is None:
-        raise Problem(404, "incident-not-found", f"there is no incident {incident_id!r}")
+    current = await anyio.to_thread.run_sync(reads.current_version, incident_id)
     start = _resume_point(last_event_id, after_version)
     # A resume point past the end (a store rebuilt since the client last saw it) would skip
     # everything up to that number: start from the end instead, which the ready message says.
     start = current if start is None or start > current else start
-    return EventSourceResponse(_messages(request, store, incident_id, start, current), ping=PING_SECONDS)
+    return EventSourceResponse(_messages(request, reads, incident_id, start, current), ping=PING_SECONDS)
 
 
 async def _messages(
-    request: Request, store: EventStore, incident_id: str, start: int, current: int
+    request: Request, reads: TimelineReads, incident_id: str, start: int, current: int
 ) -> AsyncIterator[ServerSentEvent]:
     signal = request.app.state.appended
     # The ready message carries an id too: a client that drops before any event arrives
@@ -95,7 +93,7 @@ async def _messages(
         # Take the generation before reading: an append that lands between the read and the
         # wait bumps it, so the wait returns at once instead of sleeping on a stale read.
         generation = signal.generation
-        page = await anyio.to_thread.run_sync(partial(store.read_stream, incident_id, after_version=after, limit=PAGE))
+        page = await anyio.to_thread.run_sync(partial(reads.events_after, incident_id, after, PAGE))
         for event in page:
             yield ServerSentEvent(
                 json.dumps(envelope(event), separators=(",", ":")), event="appended", id=str(event.version)

@@ -10,25 +10,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.api.deps import Reader, StoreDep
+from app.api.deps import Reader, ReadsDep
 from app.api.exports import render_export
 from app.api.problems import Problem
-from app.projections.reader import Timelines
-from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters, entries
+from app.projections.reads import CutOffsReversed
+from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters
 from events.admissible import MAX_BIGINT, MAX_INT, time_problem
 from events.catalog import Moment, PublishedAt, to_json_time
 from events.published import parse_published
 
 router = APIRouter(tags=["timelines"])
-
-DIFF_IGNORED = {"last_version", "recorded_version"}
-
-
-def get_timelines(request: Request) -> Timelines:
-    return request.app.state.timelines
-
-
-TimelinesDep = Annotated[Timelines, Depends(get_timelines)]
 
 
 def cut_off_params(
@@ -77,13 +68,6 @@ def describe_filters(filters: Filters) -> dict[str, Any]:
     }
 
 
-def _current_version(store, incident_id: str) -> int:
-    version = store.stream_version(incident_id)
-    if version is None:
-        raise Problem(404, "incident-not-found", f"there is no incident {incident_id!r}")
-    return version
-
-
 def _etag(*parts: Any) -> str:
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
     return f'"{digest}"'
@@ -102,29 +86,28 @@ def timeline(
     incident_id: str,
     request: Request,
     _: Reader,
-    store: StoreDep,
-    timelines: TimelinesDep,
+    reads: ReadsDep,
     cut_off: CutOffDep,
     filters: FiltersDep,
     history: Annotated[bool, Query(description="include each revision's earlier values")] = False,
     format: Literal["json", "timelinejs", "csv", "ndjson"] = "json",
 ):
     """The incident's timeline at a cut-off, ordered by when things happened (HEAD: its headers, e.g. the ETag)."""
-    version = timelines.version_for(incident_id, cut_off, _current_version(store, incident_id))
+    version = reads.version(incident_id, cut_off)
     described = describe_cut_off(cut_off)
     etag = _etag(incident_id, version, described, describe_filters(filters), history, format, PROJECTION_VERSION)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if _not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    state = timelines.state(incident_id, version, reported_as_of=cut_off.reported_as_of, keep_history=history)
-    body = {
-        "incident": state["incident"],
+    read = reads.timeline(incident_id, version, cut_off, filters, history=history)
+    body: dict[str, Any] = {
+        "incident": read.incident,
         "version": version,
         "cut_off": described,
-        "entries": entries(state, filters),
+        "entries": read.entries,
     }
-    if state.get("unreadable"):
-        body["unreadable"] = state["unreadable"]
+    if read.unreadable:
+        body["unreadable"] = read.unreadable
     response = render_export(body, format, headers)
     if request.method == "HEAD":
         # The GET's status and headers (its ETag, type and length), without the body.
@@ -163,56 +146,33 @@ def _parse_bound(name: str, raw: str) -> CutOff:
 def timeline_changes(
     incident_id: str,
     _: Reader,
-    store: StoreDep,
-    timelines: TimelinesDep,
+    reads: ReadsDep,
     since: Annotated[str, Query(description="a version number or an RFC 3339 recorded time")],
     until: Annotated[
         str | None, Query(description="a version number or an RFC 3339 recorded time; default now")
     ] = None,
 ):
     """Entries added, changed and retracted between two cut-offs."""
-    current = _current_version(store, incident_id)
     since_cut = _parse_bound("since", since)
     until_cut = _parse_bound("until", until) if until else CutOff()
-    since_version = timelines.version_for(incident_id, since_cut, current)
-    until_version = timelines.version_for(incident_id, until_cut, current)
-    if since_version > until_version:
-        raise Problem(
-            422, "invalid-cut-off", f"since (version {since_version}) is after until (version {until_version})"
-        )
-    everything = Filters(include_retracted=True)
-    before = {e["assertion_id"]: e for e in entries(timelines.state(incident_id, since_version), everything)}
-    after = entries(timelines.state(incident_id, until_version), everything)
-    added, changed, retracted = [], [], []
-    for entry in after:
-        earlier = before.get(entry["assertion_id"])
-        if entry["status"] == "retracted" and (earlier is None or earlier["status"] != "retracted"):
-            retracted.append(entry)
-        if earlier is None:
-            added.append(entry)
-            continue
-        fields = {
-            name: {"before": earlier.get(name), "after": value}
-            for name, value in entry.items()
-            if name not in DIFF_IGNORED and earlier.get(name) != value
-        }
-        if fields and entry not in retracted:
-            changed.append({"assertion_id": entry["assertion_id"], "fields": fields, "entry": entry})
+    try:
+        changes = reads.changes(incident_id, since_cut, until_cut)
+    except CutOffsReversed as error:
+        raise Problem(422, "invalid-cut-off", str(error)) from None
     return {
         "incident_id": incident_id,
-        "since": {"version": since_version, **describe_cut_off(since_cut)},
-        "until": {"version": until_version, **describe_cut_off(until_cut)},
-        "added": added,
-        "changed": changed,
-        "retracted": retracted,
+        "since": {"version": changes.since_version, **describe_cut_off(since_cut)},
+        "until": {"version": changes.until_version, **describe_cut_off(until_cut)},
+        "added": changes.added,
+        "changed": changes.changed,
+        "retracted": changes.retracted,
     }
 
 
 @router.get("/v1/assertions")
 def assertions(
     _: Reader,
-    store: StoreDep,
-    timelines: TimelinesDep,
+    reads: ReadsDep,
     cut_off: CutOffDep,
     filters: FiltersDep,
     incident: Annotated[list[str] | None, Query(description="only these incidents")] = None,
@@ -224,33 +184,15 @@ def assertions(
     offset: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
 ):
     """Assertions across incidents, with the same cut-offs and filters as a timeline, a page at a time."""
-    wanted = set(incident or [])
     filters = Filters(
         filters.kinds, filters.occurred_from, filters.occurred_to, filters.include_retracted, attributed_to, source
     )
-    found: list[dict[str, Any]] = []
-    for incident_id, current, _opened in store.list_streams():
-        if wanted and incident_id not in wanted:
-            continue
-        version = timelines.version_for(incident_id, cut_off, current)
-        if version == 0:
-            continue
-        state = timelines.state(incident_id, version, reported_as_of=cut_off.reported_as_of)
-        found.extend({"incident_id": incident_id, **entry} for entry in entries(state, filters))
-    found.sort(
-        key=lambda e: (
-            e["occurred"].get("earliest") or "9999",
-            e["occurred"].get("latest") or "9999",
-            e["incident_id"],
-            e["recorded_version"],
-        )
-    )
-    page = found[offset : offset + limit]
+    page = reads.assertions(cut_off, filters, incidents=set(incident or []), limit=limit, offset=offset)
     return {
         "cut_off": describe_cut_off(cut_off),
-        "total": len(found),
+        "total": page.total,
         "offset": offset,
         "limit": limit,
-        "next_offset": offset + limit if offset + limit < len(found) else None,
-        "assertions": page,
+        "next_offset": offset + limit if offset + limit < page.total else None,
+        "assertions": page.assertions,
     }
