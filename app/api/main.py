@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
 from app.api import problems
@@ -55,7 +56,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 app.state.dispatcher = None
             engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc served from the fastapi-offline package, not a CDN: /docs works with
+    # no network, as on a newsroom's closed machine.
+    app = FastAPIOffline(
         title="Incident timeline service",
         version="1",
         description="An append-only record of dated assertions about news incidents, and their timelines.",
