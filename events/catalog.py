@@ -65,8 +65,22 @@ IncidentId = Annotated[str, StringConstraints(pattern=INCIDENT_ID_PATTERN)]
 AssertionId = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Kind = Annotated[str, AfterValidator(_known_kind)]
-Edtf = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_edtf)]
+# The descriptions and the kinds' enum are for the published schema (the OpenAPI document); the
+# validators are what decide.
+Kind = Annotated[str, AfterValidator(_known_kind), Field(json_schema_extra={"enum": sorted(KINDS)})]
+Edtf = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_edtf),
+    Field(
+        description=(
+            "when it happened, as an EDTF date (ISO 8601-2): a day, month or year, maybe uncertain (?), "
+            "approximate (~) or both (%), with unspecified digits (XX), a season (2026-21), "
+            "an interval (open with ..), one of a set ([a,b]), or an RFC 3339 time"
+        ),
+        examples=["2026-01-24", "2026-01", "2026-01-24~", "2026-01-XX", "2026-01-24/2026-02-02", "../2026-01-24"],
+    ),
+]
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
 Moment = Annotated[AwareDatetime, AfterValidator(storable_time)]
 # A publication time as the report gives it: a day, or a time (see events.published); kept as text.

@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
-from app.api import problems
+from app.api import openapi, problems
 from app.api.limits import BodySizeLimit, BodyTimeout
 from app.api.request_text import RefuseUnstorableText
 from app.api.responses import JSONResponse
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine))
 
     problems.install(app)
+    openapi.install(app)
     app.include_router(incidents.router)
     app.include_router(log.router)
     app.include_router(timeline.router)

@@ -36,6 +36,20 @@ TITLES = {
 }
 
 
+PROBLEM_REF = "#/components/schemas/ProblemDetails"
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or router: these error statuses, each a problem+json body.
+
+    The ProblemDetails schema itself is added to the document by app.api.openapi.
+    """
+    return {
+        status: {"description": TITLES[status], "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}}
+        for status in statuses
+    }
+
+
 class Problem(Exception):
     """An error for the API's user: a status, a short slug, and a sentence saying what is wrong."""
 

@@ -8,10 +8,11 @@ next to the original), so everything the original schema allows is still generat
 * the ids the test seeded (the sample incidents, a subscription, the samples' assertion ids) for
   path parameters, the `incident` query parameter and id fields in bodies, so reads and writes
   reach real incidents instead of stopping at a 404;
-* one alternative per event type of the catalog (events/catalog.py, its pydantic models' JSON
-  schemas, `kind` limited to the known kinds, `occurred` often an EDTF date) for each event of
-  `POST /v1/incidents/{id}/events`, and IncidentOpened's fields for `POST /v1/incidents`, so events
-  get stored and every later read folds them;
+* for each event of `POST /v1/incidents/{id}/events` (published as `oneOf` the catalog's types, see
+  app.api.openapi), each type's data pointed at a sharpened copy of the catalog's schema (ids the
+  test seeded, `kind` often a known kind, `occurred` often an EDTF date), plus a branch for type
+  names the catalog lacks; and IncidentOpened's fields for `POST /v1/incidents`; so events get
+  stored and every later read folds them;
 * a webhook URL the destination policy accepts, and the catalog's type names, for subscriptions;
 
 And, only when the context lists keys (`authorization`), each generated request's Authorization
@@ -71,8 +72,8 @@ OCCURRED = [
 def anyof_known(schema: Any, values: list) -> Any:
     """`schema`, with `values` made likely. The other branch excludes them: schemathesis (like
     hypothesis-jsonschema) drops an anyOf branch that another branch contains, here the enum."""
-    if not values or not isinstance(schema, dict):
-        return schema
+    if not values or not isinstance(schema, dict) or "enum" in schema:
+        return schema  # an enum (the catalog's kinds) says its good values already
     return {"anyOf": [{"enum": list(values)}, {"allOf": [schema, {"not": {"enum": list(values)}}]}]}
 
 
@@ -143,6 +144,7 @@ def sharpen(raw: dict, known: dict) -> None:
         # The published schema stays as the last branch, for the type names the catalog lacks.
         unknown_type = {"properties": {"type": {"not": {"enum": list(catalog_variants)}}}}
         components["EventIn"] = {"anyOf": [*variants, {"allOf": [event_in, unknown_type]}]}
+    _sharpen_documented_events(components, catalog_variants)
     incident_in = components.get("IncidentIn")
     opened = components.get(f"{PREFIX}IncidentOpened")
     if isinstance(incident_in, dict) and isinstance(opened, dict):
@@ -176,6 +178,26 @@ def sharpen(raw: dict, known: dict) -> None:
                     properties["types"],
                 ]
             }
+
+
+def _sharpen_documented_events(components: dict, catalog_variants: dict[str, dict]) -> None:
+    """The published append body: `events` items are `oneOf` the catalog's types (app.api.openapi),
+    each `<Name>Event` with `data` the catalog model's schema. Their data is pointed at the sharpened
+    copies, and a last branch keeps type names the catalog lacks (and any data) in play."""
+    append = components.get("AppendIn")
+    items = append.get("properties", {}).get("events", {}).get("items") if isinstance(append, dict) else None
+    if not isinstance(items, dict) or "oneOf" not in items or not catalog_variants:
+        return
+    for name in catalog_variants:
+        variant = components.get(f"{name}Event")
+        if isinstance(variant, dict) and "data" in variant.get("properties", {}):
+            variant["properties"]["data"] = {"$ref": f"#/components/schemas/{PREFIX}{name}"}
+    unknown_type = {
+        "type": "object",
+        "required": ["type", "data"],
+        "properties": {"type": {"type": "string", "not": {"enum": list(catalog_variants)}}, "data": {"type": "object"}},
+    }
+    append["properties"]["events"]["items"] = {"anyOf": [items, unknown_type]}
 
 
 def _catalog_event_schemas(components: dict, known: dict) -> dict[str, dict]:

@@ -9,15 +9,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field, StringConstraints
 
 from app.api.deps import JsonBody, Reader, Writer, optional_json_body
+from app.api.problems import documented
 from app.api.responses import JSONResponse
-from app.api.schemas import IncidentId, Strict
+from app.api.schemas import AcceptedOut, ArticleList, ArticleOut, IncidentId, RejectedOut, Strict
 from app.intake.articles import Decision
 from app.intake.service import ArticleView, Intake
 from events.admissible import MAX_INT
 from events.catalog import Edtf, Kind, Name, PublishedAt, Url, to_json_time
 from events.published import parse_published
 
-router = APIRouter(prefix="/v1/articles", tags=["articles"])
+router = APIRouter(prefix="/v1/articles", tags=["articles"], responses=documented(401, 403, 422))
+
+WRITE = documented(400, 413, 415)
 
 ReportText = Annotated[str, StringConstraints(min_length=1, max_length=200_000)]
 
@@ -53,7 +56,16 @@ def get_intake(request: Request) -> Intake:
 IntakeDep = Annotated[Intake, Depends(get_intake)]
 
 
-@router.post("", status_code=201, dependencies=[JsonBody])
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[JsonBody],
+    responses={
+        201: {"model": ArticleOut, "description": "The report, stored, with its proposals"},
+        200: {"model": ArticleOut, "description": "The same report was posted before: as stored then"},
+        **WRITE,
+    },
+)
 def post_article(body: ArticleIn, key: Writer, intake: IntakeDep):
     """Store a report as received and propose the dated facts it states (200 if it was posted before)."""
     view, created = intake.post(
@@ -72,7 +84,7 @@ def post_article(body: ArticleIn, key: Writer, intake: IntakeDep):
     )
 
 
-@router.get("")
+@router.get("", responses={200: {"model": ArticleList}})
 def list_articles(
     _: Reader,
     intake: IntakeDep,
@@ -89,13 +101,17 @@ def list_articles(
     }
 
 
-@router.get("/{article_id}")
+@router.get("/{article_id}", responses={200: {"model": ArticleOut}, **documented(404)})
 def get_article(article_id: str, _: Reader, intake: IntakeDep):
     """A report as received, its proposals, and what became of each."""
     return article_json(intake.view(article_id))
 
 
-@router.post("/{article_id}/proposals/{proposal_id}/accept", dependencies=[Depends(optional_json_body)])
+@router.post(
+    "/{article_id}/proposals/{proposal_id}/accept",
+    dependencies=[Depends(optional_json_body)],
+    responses={200: {"model": AcceptedOut}, **WRITE, **documented(404, 409)},
+)
 def accept_proposal(
     article_id: str,
     proposal_id: str,
@@ -118,7 +134,11 @@ def accept_proposal(
     return {"decision": decision_json(accepted.decision), "replayed": accepted.replayed, **result}
 
 
-@router.post("/{article_id}/proposals/{proposal_id}/reject", dependencies=[JsonBody])
+@router.post(
+    "/{article_id}/proposals/{proposal_id}/reject",
+    dependencies=[JsonBody],
+    responses={200: {"model": RejectedOut}, **WRITE, **documented(404, 409)},
+)
 def reject_proposal(article_id: str, proposal_id: str, body: RejectIn, key: Writer, intake: IntakeDep):
     """Keep an editor's rejection of a proposal, with the reason."""
     decision = intake.reject(article_id, proposal_id, body.reason, actor=key.name)

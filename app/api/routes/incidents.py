@@ -8,15 +8,18 @@ from fastapi import APIRouter, Header, Query, Request
 
 from app import commands
 from app.api.deps import JsonBody, Reader, StoreDep, Writer
+from app.api.problems import documented
 from app.api.responses import JSONResponse
-from app.api.schemas import AppendIn, IncidentIn
+from app.api.schemas import AppendIn, AppendOut, IncidentIn, IncidentList, IncidentOut, OpenedOut, StreamPage
 from app.api.serialize import append_result, envelope
 from app.projections.incident import apply_incident_event, empty_incident
 from app.store import IncidentNotFound
 from events.admissible import MAX_INT
 from events.catalog import to_json_time
 
-router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/v1/incidents", tags=["incidents"], responses=documented(401, 403, 422))
+
+WRITE = documented(400, 413, 415)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 INCIDENT_EVENTS = ("IncidentOpened", "IncidentRevised", "IncidentsLinked")
@@ -29,7 +32,9 @@ def _incident_or_404(store, incident_id: str) -> int:
     return version
 
 
-@router.post("", status_code=201, dependencies=[JsonBody])
+@router.post(
+    "", status_code=201, dependencies=[JsonBody], responses={201: {"model": OpenedOut}, **WRITE, **documented(409)}
+)
 def open_incident(
     body: IncidentIn, request: Request, key: Writer, store: StoreDep, idempotency_key: IdempotencyKey = None
 ):
@@ -52,7 +57,7 @@ def open_incident(
     )
 
 
-@router.get("")
+@router.get("", responses={200: {"model": IncidentList}})
 def list_incidents(_: Reader, store: StoreDep):
     """Every incident with its title, version and opening time."""
     incidents: dict[str, dict] = {}
@@ -74,7 +79,7 @@ def list_incidents(_: Reader, store: StoreDep):
     return {"incidents": listed}
 
 
-@router.get("/{incident_id}")
+@router.get("/{incident_id}", responses={200: {"model": IncidentOut}, **documented(404)})
 def get_incident(incident_id: str, _: Reader, store: StoreDep):
     """One incident's own fields (title, summary, location, tags, links) and current version."""
     version = _incident_or_404(store, incident_id)
@@ -84,7 +89,12 @@ def get_incident(incident_id: str, _: Reader, store: StoreDep):
     return {**incident, "version": version}
 
 
-@router.post("/{incident_id}/events", status_code=201, dependencies=[JsonBody])
+@router.post(
+    "/{incident_id}/events",
+    status_code=201,
+    dependencies=[JsonBody],
+    responses={201: {"model": AppendOut}, **WRITE, **documented(404, 409)},
+)
 def append_events(
     incident_id: str,
     body: AppendIn,
@@ -113,7 +123,7 @@ def append_events(
     return JSONResponse(append_result(result), status_code=201)
 
 
-@router.get("/{incident_id}/events")
+@router.get("/{incident_id}/events", responses={200: {"model": StreamPage}, **documented(404)})
 def read_stream(
     incident_id: str,
     _: Reader,

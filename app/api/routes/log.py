@@ -7,13 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import Reader, StoreDep
+from app.api.problems import documented
+from app.api.schemas import LogPage
 from app.api.serialize import envelope
 from events.admissible import MAX_BIGINT
 
-router = APIRouter(prefix="/v1/events", tags=["log"])
+router = APIRouter(prefix="/v1/events", tags=["log"], responses=documented(401, 403, 422))
 
 
-@router.get("")
+@router.get("", responses={200: {"model": LogPage}})
 def read_log(
     _: Reader,
     store: StoreDep,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.api.deps import Reader, ReadsDep
-from app.api.problems import Problem
+from app.api.problems import Problem, documented
 from app.api.serialize import envelope
 from app.projections.reads import TimelineReads
 from events.admissible import MAX_INT
@@ -56,7 +56,7 @@ def _resume_point(last_event_id: str | None, after_version: int | None) -> int |
     return after_version
 
 
-@router.get("/v1/incidents/{incident_id}/stream", responses=STREAM_DOC)
+@router.get("/v1/incidents/{incident_id}/stream", responses={**STREAM_DOC, **documented(401, 403, 404, 422)})
 async def stream(
     incident_id: str,
     request: Request,

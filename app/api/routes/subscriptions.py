@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AfterValidator, Field, StringConstraints
 
 from app.api.deps import Admin, JsonBody, WebhookManager
-from app.api.problems import Problem
+from app.api.problems import Problem, documented
 from app.api.responses import JSONResponse
 from app.api.schemas import IncidentId, Strict
 from app.webhooks.safety import BlockedDestination, DestinationPolicy
@@ -16,7 +16,9 @@ from app.webhooks.subscriptions import Attempt, Subscription, Subscriptions
 from events.admissible import MAX_BIGINT
 from events.catalog import CATALOG, to_json_time
 
-router = APIRouter(prefix="/v1/subscriptions", tags=["webhooks"])
+router = APIRouter(prefix="/v1/subscriptions", tags=["webhooks"], responses=documented(401, 403, 422))
+
+WRITE = documented(400, 413, 415)
 
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 Description = Annotated[str, StringConstraints(max_length=500)]
@@ -129,7 +131,7 @@ def _attempt_out(attempt: Attempt) -> dict:
     }
 
 
-@router.post("", status_code=201, dependencies=[JsonBody])
+@router.post("", status_code=201, dependencies=[JsonBody], responses=WRITE)
 def create_subscription(body: SubscriptionIn, request: Request, key: WebhookManager, repo: SubscriptionsDep):
     """Subscribe a URL to new events; the response carries the signing secret, shown this once."""
     _check_url(request, body.url)
@@ -155,13 +157,13 @@ def list_subscriptions(key: WebhookManager, repo: SubscriptionsDep):
     return {"subscriptions": [_out(s) for s in repo.list(key.id)]}
 
 
-@router.get("/{subscription_id}")
+@router.get("/{subscription_id}", responses=documented(404))
 def get_subscription(subscription_id: str, key: WebhookManager, repo: SubscriptionsDep):
     """One subscription: its filter, status, checkpoint and backlog."""
     return _out(repo.get(key.id, subscription_id))
 
 
-@router.patch("/{subscription_id}", dependencies=[JsonBody])
+@router.patch("/{subscription_id}", dependencies=[JsonBody], responses={**WRITE, **documented(404, 409)})
 def update_subscription(
     subscription_id: str, body: SubscriptionPatch, request: Request, key: WebhookManager, repo: SubscriptionsDep
 ):
@@ -176,27 +178,27 @@ def update_subscription(
     return _out(subscription)
 
 
-@router.post("/{subscription_id}/owner", dependencies=[JsonBody])
+@router.post("/{subscription_id}/owner", dependencies=[JsonBody], responses={**WRITE, **documented(404)})
 def hand_over(subscription_id: str, body: OwnerIn, _: Admin, repo: SubscriptionsDep):
     """Give a subscription to another API key (admin only); a paused one stays paused until that key resumes it."""
     return _out(repo.hand_over(subscription_id, body.key_id))
 
 
-@router.delete("/{subscription_id}", status_code=204)
+@router.delete("/{subscription_id}", status_code=204, responses=documented(404))
 def delete_subscription(subscription_id: str, key: WebhookManager, repo: SubscriptionsDep):
     """Delete a subscription, its queued deliveries and its delivery log."""
     repo.delete(key.id, subscription_id)
     return Response(status_code=204)
 
 
-@router.post("/{subscription_id}/rotate-secret")
+@router.post("/{subscription_id}/rotate-secret", responses=documented(400, 404, 413))
 def rotate_secret(subscription_id: str, key: WebhookManager, repo: SubscriptionsDep, body: RotateIn | None = None):
     """A new signing secret (shown once); the old one keeps signing alongside it for a grace period."""
     secret, until = repo.rotate_secret(key.id, subscription_id, grace_seconds=body.grace_seconds if body else None)
     return {"id": subscription_id, "secret": secret, "previous_secret_expires_at": to_json_time(until)}
 
 
-@router.get("/{subscription_id}/deliveries")
+@router.get("/{subscription_id}/deliveries", responses=documented(404))
 def list_deliveries(
     subscription_id: str,
     key: WebhookManager,
@@ -213,7 +215,9 @@ def list_deliveries(
     }
 
 
-@router.post("/{subscription_id}/replay", status_code=202, dependencies=[JsonBody])
+@router.post(
+    "/{subscription_id}/replay", status_code=202, dependencies=[JsonBody], responses={**WRITE, **documented(404)}
+)
 def replay(subscription_id: str, body: ReplayIn, request: Request, key: WebhookManager, repo: SubscriptionsDep):
     """Send every matching event again, from a global position on (same `webhook-id` as before)."""
     queued = repo.replay(key.id, subscription_id, body.from_position)

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.api.deps import Reader, ReadsDep
 from app.api.exports import render_export
-from app.api.problems import Problem
+from app.api.problems import Problem, documented
 from app.projections.reads import CutOffsReversed
 from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters
 from events.admissible import MAX_BIGINT, MAX_INT, time_problem
 from events.catalog import Moment, PublishedAt, to_json_time
 from events.published import parse_published
 
-router = APIRouter(tags=["timelines"])
+router = APIRouter(tags=["timelines"], responses=documented(401, 403, 422))
 
 
 def cut_off_params(
@@ -80,7 +80,7 @@ def _not_modified(request: Request, etag: str) -> bool:
     return given.strip() == "*" or etag in [tag.strip().removeprefix("W/") for tag in given.split(",")]
 
 
-@router.get("/v1/incidents/{incident_id}/timeline")
+@router.get("/v1/incidents/{incident_id}/timeline", responses=documented(404))
 @router.head("/v1/incidents/{incident_id}/timeline", include_in_schema=False)
 def timeline(
     incident_id: str,
@@ -142,7 +142,7 @@ def _parse_bound(name: str, raw: str) -> CutOff:
     return CutOff(as_of=moment)
 
 
-@router.get("/v1/incidents/{incident_id}/timeline/changes")
+@router.get("/v1/incidents/{incident_id}/timeline/changes", responses=documented(404))
 def timeline_changes(
     incident_id: str,
     _: Reader,

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.api.deps import SettingsDep, StoreDep
+from app.api.problems import documented
 from app.projections.incident import fold_incident
 from app.store import EventStore
 from events.admissible import MAX_INT
@@ -74,7 +75,14 @@ def _title(store: EventStore, incident_id: str) -> str | None:
     return incident["title"] or incident_id
 
 
-@router.get("/widget/incidents/{incident_id}", response_class=HTMLResponse)
+@router.get(
+    "/widget/incidents/{incident_id}",
+    response_class=HTMLResponse,
+    responses={
+        404: {"description": "No such incident (an HTML page; public reads only)", "content": {"text/html": {}}},
+        **documented(422),
+    },
+)
 async def widget_page(
     incident_id: str,
     request: Request,
