@@ -16,27 +16,12 @@ from __future__ import annotations
 import re
 
 from app.intake.speakers import Attribution
+from events.catalog import KINDS as CATALOG_KINDS
 
 __all__ = ["KINDS", "kind_of"]
 
-KINDS = (
-    "shooting",
-    "death",
-    "injury",
-    "arrest",
-    "official_statement",
-    "investigation_opened",
-    "investigation_finding",
-    "officer_leave",
-    "officer_identified",
-    "personnel_change",
-    "policy_announced",
-    "legislation",
-    "court_order",
-    "evidence_released",
-    "protest",
-    "other",
-)
+# The catalog's vocabulary: a kind proposed here is one the record accepts.
+KINDS = tuple(sorted(CATALOG_KINDS))
 
 
 def _r(pattern: str) -> re.Pattern:
