@@ -40,7 +40,7 @@ import edtf
 PRECISIONS = ("day", "month", "season", "year", "decade", "century", "interval", "set", "time")
 MAX_LENGTH = 200
 
-_MONTHS = (
+MONTHS = (
     "January",
     "February",
     "March",
@@ -54,7 +54,7 @@ _MONTHS = (
     "November",
     "December",
 )
-_MONTH_ABBREVIATIONS = tuple(name[:3] for name in _MONTHS)
+_MONTH_ABBREVIATIONS = tuple(name[:3] for name in MONTHS)
 
 # EDTF 2019 sub-year groupings: code -> (display template, first month, number of months).
 _GROUPINGS = {
@@ -172,7 +172,7 @@ def _diagnose(text: str) -> str:
         if not 1 <= month <= 12:
             return f"month {found[2]} does not exist"
         if day is not None and not 1 <= int(day) <= calendar.monthrange(max(year, 1), month)[1]:
-            return f"{_MONTHS[month - 1]} {year} has no day {day}"
+            return f"{MONTHS[month - 1]} {year} has no day {day}"
     return "expected a form such as 2026-01-24, 2026-01, 2026, 2026-01-24~, 2026-01-2X or 2026-01-26/2026-01-30"
 
 
@@ -249,7 +249,7 @@ class _Reader:
         try:
             day = datetime.date(year, month, int(node.day))
         except ValueError:
-            raise self.invalid(f"{_MONTHS[month - 1]} {year} has no day {node.day}") from None
+            raise self.invalid(f"{MONTHS[month - 1]} {year} has no day {node.day}") from None
         return _unit_reading("day", day)
 
     def date_and_time(self, node: edtf.DateAndTime) -> _Reading:
@@ -409,7 +409,7 @@ def _unit_text(unit: str, day: datetime.date) -> str:
     if unit == "day":
         return f"{_MONTH_ABBREVIATIONS[day.month - 1]} {day.day}, {day.year}"
     if unit == "month":
-        return f"{_MONTHS[day.month - 1]} {day.year}"
+        return f"{MONTHS[day.month - 1]} {day.year}"
     if unit == "year":
         return str(day.year)
     return f"{day.year - day.year % (10 if unit == 'decade' else 100)}s"

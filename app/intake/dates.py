@@ -60,6 +60,8 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from events.dates import MONTHS
+
 __all__ = ["DatePhrase", "When", "find_dates", "on_or_before", "read_edtf", "span_when"]
 
 
@@ -221,20 +223,7 @@ def _clamp(val: _Val, published: date) -> _Val:
 
 # -- display (the same words events.dates uses) -----------------------------------------------
 
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_MONTH_NAMES = MONTHS
 _MONTH_ABBREVIATIONS = tuple(name[:3] for name in _MONTH_NAMES)
 _PARTS_OF_YEAR = {(1, 3): "early", (1, 4): "early", (5, 8): "mid", (9, 12): "late", (10, 12): "late"}
 
