@@ -89,8 +89,9 @@ class KeyRing:
             )
             .order_by(api_keys.c.id)
         )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
+        # FOR UPDATE on PostgreSQL; SQLite has no row locks (SQLAlchemy leaves the clause out) and
+        # serializes writers with its one database lock instead.
+        query = query.with_for_update()
         return tuple(_to_key(row) for row in conn.execute(query))
 
     @staticmethod
@@ -111,8 +112,8 @@ def find_key(
         match = sa.or_(match, api_keys.c.prefix == key_id_or_prefix)
     # An id match wins over a prefix that happens to equal it.
     query = sa.select(api_keys).where(match).order_by((api_keys.c.id != key_id_or_prefix), api_keys.c.id).limit(1)
-    if share_lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
+    if share_lock:
+        query = query.with_for_update(read=True)  # FOR SHARE on PostgreSQL; nothing on SQLite (see above)
     row = conn.execute(query).first()
     return None if row is None else _to_key(row)
 

@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from app.db import utcnow
@@ -23,10 +22,9 @@ from app.store.appenders import (
     IdempotencyMismatch,
     PreparedEvent,
     StaleVersion,
-    append_postgres,
-    append_sqlite,
     dumps,
 )
+from app.store.backends import store_backend
 from app.store.tables import events, idempotency_keys, log_head, streams
 from events.published import Published
 from events.upcasting import upcast as upcast_to_current
@@ -115,7 +113,7 @@ class EventStore:
     def __init__(self, engine: Engine, *, upcast: Upcast = upcast_to_current):
         self.engine = engine
         self._upcast = upcast
-        self._postgres = engine.dialect.name == "postgresql"
+        self._backend = store_backend(engine)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -157,10 +155,9 @@ class EventStore:
         def result_json(appended: Appended) -> dict[str, Any]:
             return _result_to_json(_result(incident_id, appended, count))
 
-        append_on = append_postgres if self._postgres else append_sqlite
         pooled = self.engine.raw_connection()
         try:
-            appended = append_on(
+            appended = self._backend.append(
                 pooled.driver_connection, incident_id, prepared, utcnow(), expected_version, idempotency, result_json
             )
         except StaleVersion as stale:
@@ -308,17 +305,8 @@ class EventStore:
 
     def existing_event_ids(self, event_ids: Sequence[str]) -> set[str]:
         """Which of these event ids are already stored."""
-        found: set[str] = set()
         with self.engine.connect() as conn:
-            if self._postgres:
-                # one round trip with an array, instead of IN lists of bound parameters
-                wanted = sa.bindparam("ids", type_=postgresql.ARRAY(sa.String))
-                query = sa.select(events.c.event_id).where(events.c.event_id == sa.any_(wanted))
-                return set(conn.execute(query, {"ids": list(event_ids)}).scalars())
-            for start in range(0, len(event_ids), 500):
-                chunk = list(event_ids[start : start + 500])
-                found.update(conn.execute(sa.select(events.c.event_id).where(events.c.event_id.in_(chunk))).scalars())
-        return found
+            return self._backend.existing_event_ids(conn, event_ids)
 
     def read_types(self, event_types: Sequence[str], *, incident_id: str | None = None) -> list[StoredEvent]:
         """Events of the given types, across incidents or in one, in position order."""

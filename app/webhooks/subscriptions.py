@@ -114,8 +114,7 @@ def lock_subscription(conn: Connection, subscription_id: str, owner: str | None 
     query = sa.select(subs).where(subs.c.id == subscription_id)
     if owner is not None:
         query = query.where(subs.c.owner_key_id == owner)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = query.with_for_update()  # a row lock on PostgreSQL; on SQLite the write lock serializes instead
     return conn.execute(query).first()
 
 
@@ -185,8 +184,7 @@ def pause_owned_by(conn: Connection, revoked: Sequence[ApiKey], now: datetime) -
         .where(subs.c.owner_key_id.in_(list(owners)))
         .order_by(subs.c.id)
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = query.with_for_update()  # a row lock on PostgreSQL; on SQLite the write lock serializes instead
     rows = conn.execute(query).all()
     for row in rows:
         key = owners[row.owner_key_id]

@@ -67,3 +67,32 @@ def test_the_store_imports_nothing_built_on_it():
         }
         leaks = {name for name in names if name.startswith(above)}
         assert not leaks, f"{path.relative_to(ROOT)} imports {leaks}"
+
+
+# Where the code may look at which database it runs on, and why: everything else is written once.
+BACKEND_SEAMS = {
+    "app/store/backends.py": "the store's seam (append path, many-id lookup)",
+    "app/webhooks/queue.py": "open_queue picks the delivery queue's implementation",
+    "app/webhooks/queue_sqlite.py": "the SQLite queue",
+    "app/webhooks/queue_postgres.py": "the PostgreSQL queue",
+    "app/db.py": "column types that store times per backend, and telling a URL's backend",
+    "app/webhooks/tables.py": "a column type variant (SQLite's rowid alias)",
+}
+
+
+def looks_at_the_backend(tree: ast.AST) -> bool:
+    return any(
+        (isinstance(node, ast.Attribute) and node.attr in ("dialect", "get_backend_name"))
+        or (isinstance(node, ast.Constant) and node.value in ("postgresql", "sqlite"))
+        for node in ast.walk(tree)
+    )
+
+
+def test_backend_differences_live_behind_one_seam_each():
+    looking = {
+        str(path.relative_to(ROOT))
+        for package in ("app", "events")
+        for path in (ROOT / package).rglob("*.py")
+        if looks_at_the_backend(ast.parse(path.read_text()))
+    }
+    assert looking <= set(BACKEND_SEAMS), sorted(looking - set(BACKEND_SEAMS))
