@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 EARLIEST_TIME = datetime(1, 1, 1, tzinfo=timezone.utc)
 LATEST_TIME = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
@@ -54,7 +53,7 @@ def text_problem(text: str) -> str | None:
     )
 
 
-def text_problems(value: Any, location: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def text_problems(value: object, location: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """Every string (keys included) in a JSON-like value that cannot be stored, with where it is."""
     if isinstance(value, str):
         problem = text_problem(value)
@@ -108,7 +107,7 @@ class ClampedTime(datetime):
         value.stored = stored
         return value
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[ClampedTime], tuple[datetime, str]]:
         return (ClampedTime, (datetime(*self.timetuple()[:6], self.microsecond, tzinfo=timezone.utc), self.stored))
 
 

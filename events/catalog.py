@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -126,7 +126,7 @@ class IncidentRevised(Data):
     tags: tuple[Name, ...] | None = None
 
     @model_validator(mode="after")
-    def _changes_something(self):
+    def _changes_something(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("give at least one of title, summary, location, tags")
         return self
@@ -150,7 +150,7 @@ class AssertionRecorded(Data):
 
     @field_validator("sources")
     @classmethod
-    def _at_least_one_source(cls, sources):
+    def _at_least_one_source(cls, sources: tuple[Source, ...]) -> tuple[Source, ...]:
         if not sources:
             raise ValueError("an assertion needs at least one source")
         return sources
@@ -167,7 +167,7 @@ class AssertionDisputed(Data):
     note: Text | None = None
 
     @model_validator(mode="after")
-    def _two_assertions(self):
+    def _two_assertions(self) -> Self:
         if self.assertion_id == self.by_assertion_id:
             raise ValueError("an assertion cannot dispute itself")
         return self
@@ -181,7 +181,7 @@ class AssertionChanges(Data):
     attributed_to: Name | None = None
 
     @model_validator(mode="after")
-    def _changes_something(self):
+    def _changes_something(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("give at least one of occurred, headline, text, kind, attributed_to")
         return self
@@ -256,7 +256,7 @@ def current_version(type_name: str) -> int:
     return _event_type(type_name).schema_version
 
 
-def validate(type_name: str, data: Any) -> dict[str, Any]:
+def validate(type_name: str, data: object) -> dict[str, Any]:
     """Check `data` against the current schema of `type_name`; return it normalised.
 
     Problems are located as in an event: `("type",)` or `("data", <field>, ...)`.

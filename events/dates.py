@@ -31,9 +31,11 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import product
+from typing import TypedDict
 
 import edtf
 
@@ -85,6 +87,16 @@ _GROUPINGS = {
 _PARTS_OF_YEAR = {(1, 3): "early", (1, 4): "early", (5, 8): "mid", (9, 12): "late", (10, 12): "late"}
 
 
+class OccurredJson(TypedDict):
+    edtf: str
+    earliest: str
+    latest: str
+    precision: str
+    display: str
+    approximate: bool
+    uncertain: bool
+
+
 class InvalidOccurred(ValueError):
     """The text is not an EDTF date this service can place on a timeline; the message says why."""
 
@@ -99,7 +111,7 @@ class Occurred:
     uncertain: bool
     display: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> OccurredJson:
         return {
             "edtf": self.edtf,
             "earliest": self.earliest.isoformat(),
@@ -153,7 +165,7 @@ def _check_shape(text: str) -> None:
 
 def _parse(text: str) -> edtf.EDTFObject:
     try:
-        node = edtf.parse_edtf(text)
+        node: edtf.EDTFObject | None = edtf.parse_edtf(text)  # the package leaves its return type out
     except Exception:  # EDTFParseException, and the package's own bugs (AttributeError, TypeError)
         raise InvalidOccurred(f"{_shown(text)} is not an EDTF date: {_diagnose(text)}") from None
     if node is None:
@@ -209,7 +221,7 @@ class _Reader:
     def unsupported(self, reason: str) -> InvalidOccurred:
         return InvalidOccurred(f"{_shown(self.text)} cannot be placed on a timeline: {reason}")
 
-    def read(self, node) -> _Reading:
+    def read(self, node: edtf.EDTFObject) -> _Reading:
         # Subclasses before their bases: Level1Interval and the consecutives are Intervals,
         # Season and the unspecified and partly qualified dates are Dates.
         if isinstance(node, (edtf.LongYear, edtf.ExponentialYear)):
@@ -320,7 +332,7 @@ class _Reader:
             uncertain=start.uncertain or end.uncertain,
         )
 
-    def set(self, node, conjunction: str) -> _Reading:
+    def set(self, node: edtf.OneOfASet | edtf.MultipleDates, conjunction: str) -> _Reading:
         members = [self.read(member) for member in node.objects]
         return _Reading(
             earliest=min(m.earliest for m in members),
@@ -341,7 +353,7 @@ def _is_whole_unit(reading: _Reading) -> bool:
     )
 
 
-def _qualify(reading: _Reading, node) -> _Reading:
+def _qualify(reading: _Reading, node: edtf.EDTFObject) -> _Reading:
     both = node.is_uncertain_and_approximate
     approximate, uncertain = node.is_approximate or both, node.is_uncertain or both
     if not (approximate or uncertain):
@@ -362,7 +374,7 @@ def _matching(pattern: str) -> list[int]:
     return [int("".join(digits)) for digits in product(*("0123456789" if c == "X" else c for c in pattern))]
 
 
-def _first_real_date(years, months, days) -> datetime.date | None:
+def _first_real_date(years: Sequence[int], months: Sequence[int], days: Sequence[int]) -> datetime.date | None:
     """The first date that exists, trying years, then months, then days in the order given."""
     for year in years:
         for month in months:

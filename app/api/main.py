@@ -16,6 +16,7 @@ from app.api.request_text import RefuseUnstorableText
 from app.api.responses import JSONResponse
 from app.api.routes import articles, incidents, log, stream, timeline, widget
 from app.api.routes import subscriptions as subscription_routes
+from app.api.schemas import HealthOut
 from app.config import Settings
 from app.db import create_engine
 from app.intake.articles import Articles
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(articles.router)
     app.mount("/static", widget.static_files(), name="static")
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], responses={200: {"model": HealthOut}})
     def healthz():
         """Liveness: the process is up and the database answers."""
         return {"status": "ok", "head_position": app.state.store.head_position()}

@@ -188,3 +188,203 @@ class AcceptedOut(Open):
 
 class RejectedOut(BaseModel):
     decision: DecisionOut
+
+
+# -- timelines ---------------------------------------------------------------------------------
+
+
+class OccurredOut(BaseModel):
+    """When it happened: the EDTF as recorded, its inclusive bounds, precision and a human display."""
+
+    edtf: str
+    earliest: str | None = Field(default=None, description="first possible day (absent if the EDTF cannot be read)")
+    latest: str | None = Field(default=None, description="last possible day")
+    precision: str | None = Field(default=None, examples=["day", "month", "season", "interval"])
+    display: str | None = Field(default=None, examples=["late January 2026"])
+    approximate: bool | None = None
+    uncertain: bool | None = None
+
+
+class SourceOut(Open):
+    outlet: str
+    url: str | None = None
+    published_at: str | None = Field(default=None, description="when the outlet published it, as given")
+    quote: str | None = None
+
+
+class RetractionOut(BaseModel):
+    reason: str
+    recorded_at: str
+    reported_at: str | None
+
+
+class DisputeNoteOut(BaseModel):
+    by: str = Field(description="the disputing assertion's id")
+    note: str
+
+
+class RevisionOut(BaseModel):
+    version: int
+    recorded_at: str
+    reported_at: str | None
+    reason: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class RevisionsOut(BaseModel):
+    count: int
+    history: list[RevisionOut] | None = Field(default=None, description="with history=true only")
+
+
+class EntryOut(BaseModel):
+    """One assertion as a timeline shows it at the cut-off."""
+
+    assertion_id: str
+    kind: str
+    occurred: OccurredOut
+    headline: str
+    text: str | None
+    attributed_to: str | None = Field(description="who made the claim, as written")
+    actors: list[Any]
+    location: dict[str, Any] | None
+    sources: list[SourceOut]
+    corroboration: int = Field(description="how many sources report it")
+    status: str = Field(description="active or retracted")
+    retraction: RetractionOut | None
+    rank: str = Field(description="preferred, normal or deprecated")
+    disputes: list[str] = Field(description="assertion ids this one disputes")
+    disputed_by: list[str] = Field(description="assertion ids disputing this one")
+    dispute_notes: list[DisputeNoteOut]
+    revisions: RevisionsOut
+    first_reported_at: str | None
+    recorded_at: str
+    recorded_version: int
+    last_version: int
+
+
+class IncidentFieldsOut(BaseModel):
+    id: str
+    title: str | None
+    summary: str | None
+    location: dict[str, Any] | None
+    tags: list[str]
+    links: list[dict[str, Any]]
+
+
+class CutOffOut(BaseModel):
+    as_of: str | None
+    as_of_version: int | None
+    reported_as_of: str | None
+
+
+class TimelineOut(BaseModel):
+    incident: IncidentFieldsOut
+    version: int = Field(description="the incident's stream version the timeline was folded at")
+    cut_off: CutOffOut
+    entries: list[EntryOut]
+    unreadable: list[dict[str, Any]] | None = Field(default=None, description="stored events the fold had to leave out")
+
+
+class TimelineJsOut(Open):
+    """`format=timelinejs`: the document Knight Lab's TimelineJS reads."""
+
+    events: list[dict[str, Any]]
+
+
+class ChangeBoundOut(CutOffOut):
+    version: int
+
+
+class ChangedOut(BaseModel):
+    assertion_id: str
+    fields: dict[str, Any] = Field(description="each changed field's before and after")
+    entry: EntryOut
+
+
+class ChangesOut(BaseModel):
+    incident_id: str
+    since: ChangeBoundOut
+    until: ChangeBoundOut
+    added: list[EntryOut]
+    changed: list[ChangedOut]
+    retracted: list[EntryOut]
+
+
+class AssertionOut(EntryOut):
+    incident_id: str
+
+
+class AssertionPageOut(BaseModel):
+    cut_off: CutOffOut
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None
+    assertions: list[AssertionOut]
+
+
+# -- webhook subscriptions ----------------------------------------------------------------------
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    owner_key_id: str
+    url: str
+    description: str | None
+    incidents: list[str] | None = Field(description="only these incidents; null: every incident")
+    types: list[str] | None = Field(description="only these event types; null: every type")
+    status: str = Field(description="active, paused or disabled")
+    paused: bool
+    disabled_reason: str | None
+    disabled_at: str | None
+    checkpoint: int = Field(description="the global position delivered up to")
+    backlog: int = Field(description="matching events not delivered yet")
+    failing_since: str | None
+    previous_secret_expires_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class CreatedSubscriptionOut(SubscriptionOut):
+    secret: str = Field(description="the signing secret, shown this once")
+
+
+class SubscriptionList(BaseModel):
+    subscriptions: list[SubscriptionOut]
+
+
+class RotatedOut(BaseModel):
+    id: str
+    secret: str = Field(description="the new signing secret, shown this once")
+    previous_secret_expires_at: str
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event_id: str
+    position: int
+    incident_id: str
+    attempt: int
+    status_code: int | None
+    error: str | None
+    response_body: str | None
+    latency_ms: float
+    attempted_at: str
+    next_attempt_at: str | None
+
+
+class DeliveryList(BaseModel):
+    deliveries: list[DeliveryOut]
+    next_before: int | None = Field(description="pass as before for the next page; null at the end")
+
+
+class ReplayOut(BaseModel):
+    id: str
+    from_position: int
+    queued: int
+
+
+class HealthOut(BaseModel):
+    status: str = Field(examples=["ok"])
+    head_position: int = Field(description="the last global position in the log")

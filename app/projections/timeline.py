@@ -222,7 +222,8 @@ def _moment_key(published: Published) -> str:
 
 
 def _source_key(source: Mapping[str, Any]) -> str:
-    return (source.get("url") or source["outlet"]).strip().lower()
+    identity: str = source.get("url") or source["outlet"]
+    return identity.strip().lower()
 
 
 def _add_source(sources: list[dict[str, Any]], source: Mapping[str, Any]) -> None:
@@ -288,7 +289,7 @@ def entries(state: Mapping[str, Any], filters: Filters = Filters()) -> list[dict
     return [rendered for _, rendered in shown]
 
 
-def _sort_key(entry: Mapping[str, Any], occurred: Occurred | None):
+def _sort_key(entry: Mapping[str, Any], occurred: Occurred | None) -> tuple[date, date, int]:
     if occurred is None:
         return (date.max, date.max, entry["position"])
     return (occurred.earliest, occurred.latest, entry["position"])

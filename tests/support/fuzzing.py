@@ -23,6 +23,15 @@ from pathlib import Path
 from tests.support.live import REPO, free_port, wait_until_healthy
 
 HOOKS = Path(__file__).resolve().with_name("schemathesis_hooks.py")
+# No 5xx, and every response as the document says: a documented status, a documented content
+# type, a body that fits the documented schema and the documented headers.
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+)
 
 
 # -- the server -------------------------------------------------------------------------------
@@ -243,7 +252,7 @@ def run_schemathesis(
     extra: tuple[str, ...] = (),
     timeout: float,
 ) -> RunResult:
-    """`schemathesis run` against `url` with the not_a_server_error check; its reports read back."""
+    """`schemathesis run` against `url` with the CHECKS above; its reports read back."""
     directory.mkdir(parents=True, exist_ok=True)
     context_path = directory / f"{name}-context.json"
     context_path.write_text(json.dumps(context, indent=2))
@@ -259,7 +268,7 @@ def run_schemathesis(
         "run",
         f"{url}/openapi.json",
         "--checks",
-        "not_a_server_error",
+        ",".join(CHECKS),
         "--seed",
         str(seed),
         "--phases",

@@ -56,7 +56,11 @@ def _resume_point(last_event_id: str | None, after_version: int | None) -> int |
     return after_version
 
 
-@router.get("/v1/incidents/{incident_id}/stream", responses={**STREAM_DOC, **documented(401, 403, 404, 422)})
+@router.get(
+    "/v1/incidents/{incident_id}/stream",
+    response_class=EventSourceResponse,
+    responses={**STREAM_DOC, **documented(401, 403, 404, 422)},
+)
 async def stream(
     incident_id: str,
     request: Request,

@@ -10,7 +10,16 @@ from pydantic import AfterValidator, Field, StringConstraints
 from app.api.deps import Admin, JsonBody, WebhookManager
 from app.api.problems import Problem, documented
 from app.api.responses import JSONResponse
-from app.api.schemas import IncidentId, Strict
+from app.api.schemas import (
+    CreatedSubscriptionOut,
+    DeliveryList,
+    IncidentId,
+    ReplayOut,
+    RotatedOut,
+    Strict,
+    SubscriptionList,
+    SubscriptionOut,
+)
 from app.webhooks.safety import BlockedDestination, DestinationPolicy
 from app.webhooks.subscriptions import Attempt, Subscription, Subscriptions
 from events.admissible import MAX_BIGINT
@@ -131,7 +140,7 @@ def _attempt_out(attempt: Attempt) -> dict:
     }
 
 
-@router.post("", status_code=201, dependencies=[JsonBody], responses=WRITE)
+@router.post("", status_code=201, dependencies=[JsonBody], responses={201: {"model": CreatedSubscriptionOut}, **WRITE})
 def create_subscription(body: SubscriptionIn, request: Request, key: WebhookManager, repo: SubscriptionsDep):
     """Subscribe a URL to new events; the response carries the signing secret, shown this once."""
     _check_url(request, body.url)
@@ -151,19 +160,23 @@ def create_subscription(body: SubscriptionIn, request: Request, key: WebhookMana
     )
 
 
-@router.get("")
+@router.get("", responses={200: {"model": SubscriptionList}})
 def list_subscriptions(key: WebhookManager, repo: SubscriptionsDep):
     """This API key's subscriptions (never their secrets)."""
     return {"subscriptions": [_out(s) for s in repo.list(key.id)]}
 
 
-@router.get("/{subscription_id}", responses=documented(404))
+@router.get("/{subscription_id}", responses={200: {"model": SubscriptionOut}, **documented(404)})
 def get_subscription(subscription_id: str, key: WebhookManager, repo: SubscriptionsDep):
     """One subscription: its filter, status, checkpoint and backlog."""
     return _out(repo.get(key.id, subscription_id))
 
 
-@router.patch("/{subscription_id}", dependencies=[JsonBody], responses={**WRITE, **documented(404, 409)})
+@router.patch(
+    "/{subscription_id}",
+    dependencies=[JsonBody],
+    responses={200: {"model": SubscriptionOut}, **WRITE, **documented(404, 409)},
+)
 def update_subscription(
     subscription_id: str, body: SubscriptionPatch, request: Request, key: WebhookManager, repo: SubscriptionsDep
 ):
@@ -178,7 +191,11 @@ def update_subscription(
     return _out(subscription)
 
 
-@router.post("/{subscription_id}/owner", dependencies=[JsonBody], responses={**WRITE, **documented(404)})
+@router.post(
+    "/{subscription_id}/owner",
+    dependencies=[JsonBody],
+    responses={200: {"model": SubscriptionOut}, **WRITE, **documented(404)},
+)
 def hand_over(subscription_id: str, body: OwnerIn, _: Admin, repo: SubscriptionsDep):
     """Give a subscription to another API key (admin only); a paused one stays paused until that key resumes it."""
     return _out(repo.hand_over(subscription_id, body.key_id))
@@ -191,14 +208,14 @@ def delete_subscription(subscription_id: str, key: WebhookManager, repo: Subscri
     return Response(status_code=204)
 
 
-@router.post("/{subscription_id}/rotate-secret", responses=documented(400, 404, 413))
+@router.post("/{subscription_id}/rotate-secret", responses={200: {"model": RotatedOut}, **documented(400, 404, 413)})
 def rotate_secret(subscription_id: str, key: WebhookManager, repo: SubscriptionsDep, body: RotateIn | None = None):
     """A new signing secret (shown once); the old one keeps signing alongside it for a grace period."""
     secret, until = repo.rotate_secret(key.id, subscription_id, grace_seconds=body.grace_seconds if body else None)
     return {"id": subscription_id, "secret": secret, "previous_secret_expires_at": to_json_time(until)}
 
 
-@router.get("/{subscription_id}/deliveries", responses=documented(404))
+@router.get("/{subscription_id}/deliveries", responses={200: {"model": DeliveryList}, **documented(404)})
 def list_deliveries(
     subscription_id: str,
     key: WebhookManager,
@@ -216,7 +233,10 @@ def list_deliveries(
 
 
 @router.post(
-    "/{subscription_id}/replay", status_code=202, dependencies=[JsonBody], responses={**WRITE, **documented(404)}
+    "/{subscription_id}/replay",
+    status_code=202,
+    dependencies=[JsonBody],
+    responses={202: {"model": ReplayOut}, **WRITE, **documented(404)},
 )
 def replay(subscription_id: str, body: ReplayIn, request: Request, key: WebhookManager, repo: SubscriptionsDep):
     """Send every matching event again, from a global position on (same `webhook-id` as before)."""

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.api.deps import Reader, ReadsDep
 from app.api.exports import render_export
 from app.api.problems import Problem, documented
+from app.api.schemas import AssertionPageOut, ChangesOut, TimelineJsOut, TimelineOut
 from app.projections.reads import CutOffsReversed
 from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters
 from events.admissible import MAX_BIGINT, MAX_INT, time_problem
@@ -80,7 +81,21 @@ def _not_modified(request: Request, etag: str) -> bool:
     return given.strip() == "*" or etag in [tag.strip().removeprefix("W/") for tag in given.split(",")]
 
 
-@router.get("/v1/incidents/{incident_id}/timeline", responses=documented(404))
+TIMELINE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": TimelineOut | TimelineJsOut,
+        "description": "The timeline: JSON (`format=json`, or `timelinejs` for TimelineJS), CSV or NDJSON.",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string", "description": "one entry per line"}},
+        },
+    },
+    304: {"description": "Not modified: the If-None-Match ETag is still current."},
+    **documented(404),
+}
+
+
+@router.get("/v1/incidents/{incident_id}/timeline", responses=TIMELINE_RESPONSES)
 @router.head("/v1/incidents/{incident_id}/timeline", include_in_schema=False)
 def timeline(
     incident_id: str,
@@ -142,7 +157,7 @@ def _parse_bound(name: str, raw: str) -> CutOff:
     return CutOff(as_of=moment)
 
 
-@router.get("/v1/incidents/{incident_id}/timeline/changes", responses=documented(404))
+@router.get("/v1/incidents/{incident_id}/timeline/changes", responses={200: {"model": ChangesOut}, **documented(404)})
 def timeline_changes(
     incident_id: str,
     _: Reader,
@@ -169,7 +184,7 @@ def timeline_changes(
     }
 
 
-@router.get("/v1/assertions")
+@router.get("/v1/assertions", responses={200: {"model": AssertionPageOut}})
 def assertions(
     _: Reader,
     reads: ReadsDep,
