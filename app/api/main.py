@@ -14,7 +14,7 @@ from app.api import openapi, problems
 from app.api.limits import BodySizeLimit, BodyTimeout
 from app.api.request_text import RefuseUnstorableText
 from app.api.responses import JSONResponse
-from app.api.routes import articles, incidents, log, stream, timeline, widget
+from app.api.routes import articles, desk, incidents, log, stream, timeline, widget
 from app.api.routes import subscriptions as subscription_routes
 from app.api.schemas import HealthOut
 from app.config import Settings
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(timeline.router)
     app.include_router(stream.router)
     app.include_router(widget.router)
+    app.include_router(desk.router)
     app.include_router(subscription_routes.router)
     app.include_router(articles.router)
     app.mount("/static", widget.static_files(), name="static")
