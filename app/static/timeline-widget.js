@@ -22,8 +22,14 @@
  * tab, until it closes; never in a URL or a cookie) and sent as "Authorization: Bearer" on every
  * request. EventSource cannot send that header, so live updates are then read with fetch().
  *
+ * What a reader sees, top to bottom: the incident (title, place, linked incidents, summary); the
+ * replay control, by either clock (as recorded: version by version; as reported: publication
+ * time by publication time) and the filters; an overview (every entry labelled on a time scale
+ * that zooms and pans, far outliers behind an axis break); and the entries, collapsed to a line of
+ * facts and the headline, each opening on demand to its text, sources, revisions and disputes.
+ *
  * The element receives a "timelinewidget:render" event after every render, with
- * detail {version, asOfVersion, headVersion, shown}.
+ * detail {version, asOfVersion, headVersion, shown, clock, reportedAsOf}.
  */
 (function (global) {
   "use strict";
@@ -31,6 +37,24 @@
   const SCRIPT = document.currentScript;
   const DAY_MS = 86400000;
   const RECONNECT_MAX_MS = 30000;
+  // The overview, in CSS pixels: one lane per row of labelled items.
+  const LANE_PX = 20;
+  const LABEL_GAP_PX = 10;
+  // Three or more entries with the very same vague range are drawn as one group, opened on demand.
+  const GROUP_MIN = 3;
+  // A stretch of empty time is folded behind an axis break when it is longer than this share of
+  // the whole span (and than BREAK_MIN_DAYS): one entry from 1998 must not squeeze a 2026 story.
+  const BREAK_SHARE = 0.25;
+  const BREAK_MIN_DAYS = 60;
+  const BREAK_U = 0.04; // the width of a break, as a share of the axis
+  const MIN_SEGMENT_SHARE = 0.14;
+  // Inside a cluster, a stretch only ranges longer than LONG_RANGE_DAYS cover is drawn at
+  // COMPRESSED_SCALE of the scale of the rest (core stretches closer than CORE_GAP_DAYS join up).
+  const LONG_RANGE_DAYS = 45;
+  const CORE_GAP_DAYS = 45;
+  const COMPRESSED_SCALE = 0.1;
+  const FIELD_NAMES = { occurred: "date", headline: "headline", text: "text", kind: "kind", attributed_to: "attribution" };
+  const RELATIONS = { follows: "Follows", part_of: "Part of", response_to: "In response to", related: "Related to" };
   let instances = 0;
 
   // -- small helpers --------------------------------------------------------------------
@@ -82,23 +106,21 @@
     return Math.round(Date.UTC(+match[1], +match[2] - 1, +match[3]) / DAY_MS);
   }
 
+  function isoDay(day) {
+    return new Date(Math.round(day) * DAY_MS).toISOString().slice(0, 10);
+  }
+
   // The API gives an open interval end ("since Jan 26", "until Feb 1") as the first or last
   // representable day; draw it to the edge of the axis instead of stretching the axis to year 9999.
   const OPEN_START = "0001-01-01";
   const OPEN_END = "9999-12-31";
 
   function daySpan(occurred) {
+    if (!occurred) return null;
     const a = occurred.earliest === OPEN_START ? null : dayNumber(occurred.earliest);
     const b = occurred.latest === OPEN_END ? null : dayNumber(occurred.latest);
     if (a === null && b === null) return null;
     return { a: a ?? b, b: b ?? a, openStart: a === null, openEnd: b === null };
-  }
-
-  function onAxis(span, scale) {
-    return {
-      a: span.openStart ? Math.ceil(scale.from) : span.a,
-      b: span.openEnd ? Math.floor(scale.to) - 1 : span.b,
-    };
   }
 
   function cssIdent(text) {
@@ -107,6 +129,30 @@
 
   function reducedMotion() {
     return global.matchMedia && global.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  }
+
+  function plural(count, one, many) {
+    return `${count} ${count === 1 ? one : many || one + "s"}`;
+  }
+
+  // When a publication time certainly was public: a day ("2026-02-02") from the end of that day,
+  // as the API's reported_as_of reads it; a time from that instant. Never before it could have been.
+  function publicFrom(text) {
+    const day = /^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$/.exec(text || "");
+    if (day) {
+      const start = Date.parse(`${day[1]}T00:00:00${day[2] && day[2] !== "Z" ? day[2] : "Z"}`);
+      return start + DAY_MS - 1;
+    }
+    const moment = Date.parse(text);
+    return Number.isNaN(moment) ? null : moment;
+  }
+
+  let measurer = null;
+  function textWidth(text, font) {
+    if (!measurer) measurer = document.createElement("canvas").getContext("2d");
+    if (!measurer) return String(text).length * 7;
+    measurer.font = font;
+    return measurer.measureText(String(text)).width;
   }
 
   // -- the widget -----------------------------------------------------------------------
@@ -122,6 +168,10 @@
       this.showRetracted = options.showRetracted !== false;
       this.locale = options.locale || undefined;
       this.asOfVersion = Number.isInteger(options.asOfVersion) ? options.asOfVersion : null;
+      this.clock = "recorded"; // or "reported": which time the as-of control moves through
+      // With the reported clock, the publication moment shown (ms), null = now. A moment, not an
+      // index: an old report loaded meanwhile adds a step before it without moving the view.
+      this.reportedAt = null;
       this.selectedKinds = options.kinds && options.kinds.length ? new Set(options.kinds) : null;
       this.needsKey = options.needsKey === true;
       this.key = this.needsKey ? storedKey(this.api) : null;
@@ -132,6 +182,13 @@
       this.lastStreamVersion = 0;
       this.knownIds = null;
       this.freshIds = new Set();
+      this.expanded = new Set(); // what the reader opened: "<assertion id>|details", "|disputes", "|revisions"
+      this.openGroups = new Set(); // overview groups opened, by "<first day>/<last day>"
+      this.grouping = true;
+      this.view = { u0: 0, u1: 1 }; // the overview's visible window, on the folded axis (0..1)
+      this.axis = null;
+      this.linkedTitles = new Map();
+      this.latestIncident = null;
       this.request = 0;
       this.timers = new Set();
       this.source = null;
@@ -141,6 +198,9 @@
       this.moments = new Intl.DateTimeFormat(this.locale, {
         day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
       });
+      this.dayMonth = new Intl.DateTimeFormat(this.locale, { day: "numeric", month: "short", timeZone: "UTC" });
+      this.monthYear = new Intl.DateTimeFormat(this.locale, { month: "short", year: "numeric", timeZone: "UTC" });
+      this.longMonth = new Intl.DateTimeFormat(this.locale, { month: "long", year: "numeric", timeZone: "UTC" });
       if (this.needsKey && !this.key) { this.askForKey(); return; }
       this.build();
       this.start();
@@ -152,6 +212,45 @@
       const day = /^(\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})?$/.exec(text || "");
       if (day) return this.dates.format(new Date(`${day[1]}T00:00:00Z`));
       return `${this.moments.format(new Date(text))} UTC`;
+    }
+
+    dayText(day) {
+      return this.dates.format(new Date(day * DAY_MS));
+    }
+
+    rangeText(a, b) {
+      const start = new Date(a * DAY_MS);
+      const end = new Date(b * DAY_MS);
+      return typeof this.dates.formatRange === "function"
+        ? this.dates.formatRange(start, end)
+        : `${this.dates.format(start)} – ${this.dates.format(end)}`;
+    }
+
+    // An EDTF value as words, for the earlier value of a revised date (the API gives the EDTF only).
+    edtfText(edtf) {
+      const text = String(edtf || "");
+      const one = (part) => {
+        const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?([~?%]?)$/.exec(part);
+        if (!m) return null;
+        const [, y, mo, d, q] = m;
+        const prefix = q === "~" || q === "%" ? "c. " : "";
+        const suffix = q === "?" || q === "%" ? "?" : "";
+        if (d) return { a: dayNumber(`${y}-${mo}-${d}`), b: dayNumber(`${y}-${mo}-${d}`), text: prefix + this.dates.format(new Date(Date.UTC(+y, +mo - 1, +d))) + suffix };
+        if (mo) return { text: prefix + this.longMonth.format(new Date(Date.UTC(+y, +mo - 1, 1))) + suffix };
+        return { text: prefix + y + suffix };
+      };
+      if (text.includes("/")) {
+        const [left, right] = text.split("/");
+        const a = left && left !== ".." ? one(left) : null;
+        const b = right && right !== ".." ? one(right) : null;
+        if (a && b && a.a !== undefined && b.a !== undefined && !/[~?%]/.test(text)) return this.rangeText(a.a, b.b);
+        if (a && b) return `${a.text} – ${b.text}`;
+        if (a) return `since ${a.text}`;
+        if (b) return `until ${b.text}`;
+        return text;
+      }
+      const single = one(text);
+      return single ? single.text : text;
     }
 
     // -- the API key, when reads are private --
@@ -194,6 +293,7 @@
       this.slideTimer = null;
       for (const timer of this.timers) clearTimeout(timer);
       this.timers.clear();
+      if (this.resizer) { this.resizer.disconnect(); this.resizer = null; }
       this.connected = false;
       this.key = null;
       storeKey(this.api, null);
@@ -218,7 +318,11 @@
       const id = (name) => `${this.uid}-${name}`;
       this.el.classList.add("tlw");
       this.el.setAttribute("data-state", "loading");
+      this.headerSignature = null; // new elements: nothing rendered into them yet
+      this.kindsSignature = null;
       this.titleEl = h("h2", { class: "tlw-title", id: id("title") }, this.incident);
+      this.placeEl = h("p", { class: "tlw-place", hidden: true });
+      this.linksEl = h("p", { class: "tlw-links", hidden: true });
       this.summaryEl = h("p", { class: "tlw-summary tlw-clamped", id: id("summary"), hidden: true });
       this.moreBtn = h("button", {
         type: "button", class: "tlw-more", hidden: true, "aria-expanded": "false", "aria-controls": id("summary"),
@@ -242,9 +346,20 @@
         h("span", { "aria-hidden": "true" }, "‹"), srOnly("Earlier version"));
       this.laterBtn = h("button", { type: "button", class: "tlw-step", onclick: () => this.step(1) },
         h("span", { "aria-hidden": "true" }, "›"), srOnly("Later version"));
-      this.latestBtn = h("button", { type: "button", class: "tlw-latest", onclick: () => this.setAsOf(null) }, "Latest");
+      this.latestBtn = h("button", { type: "button", class: "tlw-latest", onclick: () => this.setCut(null) }, "Latest");
       this.replayBtn = h("button", { type: "button", class: "tlw-replay", "aria-pressed": "false", onclick: () => this.toggleReplay() }, "Replay");
       this.momentEl = h("p", { class: "tlw-moment", id: id("moment") });
+      const clockOption = (value, text, hint) => h("label", { class: "tlw-clock-option", title: hint },
+        h("input", {
+          type: "radio", name: id("clock"), value, checked: value === this.clock,
+          onchange: (event) => { if (event.target.checked) this.setClock(value); },
+        }), text);
+      this.clockEl = h("fieldset", { class: "tlw-clock", "aria-describedby": id("clock-hint") },
+        h("legend", { class: "tlw-clock-legend" }, "Replay by"),
+        clockOption("recorded", "As recorded", "Step through the record in the order it was written"),
+        clockOption("reported", "As reported", "Step through what had been published by each publication time"),
+        h("span", { class: "tlw-sr", id: id("clock-hint") },
+          "As recorded steps through the record in the order it was written; as reported, through what had been published by each publication time."));
 
       this.kindsEl = h("fieldset", { class: "tlw-kinds" }, h("legend", { class: "tlw-sr" }, "Kinds"));
       this.kindsSummary = h("span", { class: "tlw-kinds-summary" }, "all");
@@ -256,14 +371,15 @@
         onchange: () => { this.showRetracted = this.retractedBox.checked; this.render(); },
       });
 
-      this.axisEl = h("div", { class: "tlw-axis", "aria-hidden": "true" });
+      this.buildOverview();
       this.listEl = h("ol", { class: "tlw-list", "aria-labelledby": id("title") });
       this.emptyEl = h("p", { class: "tlw-empty", hidden: true });
 
       const controls = h("div", { class: "tlw-controls" },
-        h("div", { class: "tlw-asof", role: "group", "aria-label": "Replay how the timeline looked at a recorded moment" },
-          h("label", { for: id("asof"), class: "tlw-control-label" }, "As of"),
-          h("div", { class: "tlw-asof-row" }, this.earlierBtn, this.slider, this.laterBtn, this.latestBtn, this.replayBtn),
+        h("div", { class: "tlw-asof", role: "group", "aria-label": "Replay how the timeline looked at an earlier moment" },
+          this.clockEl,
+          h("div", { class: "tlw-asof-head" }, h("label", { for: id("asof"), class: "tlw-control-label" }, "As of"), this.replayBtn),
+          h("div", { class: "tlw-asof-row" }, this.earlierBtn, this.slider, this.laterBtn, this.latestBtn),
           this.momentEl),
         h("div", { class: "tlw-filters" },
           this.filterPanel,
@@ -271,16 +387,22 @@
 
       this.el.replaceChildren(
         h("section", { class: "tlw-root", "aria-labelledby": id("title") },
-          h("header", { class: "tlw-header" }, this.titleEl, this.summaryEl, this.moreBtn, this.statusEl),
-          controls, this.errorEl, this.announceEl, this.axisEl, this.emptyEl, this.listEl));
+          h("header", { class: "tlw-header" }, this.titleEl, this.placeEl, this.linksEl, this.summaryEl,
+            h("div", { class: "tlw-header-row" }, this.moreBtn, this.statusEl)),
+          controls, this.errorEl, this.announceEl, this.overviewEl, this.emptyEl, this.listEl));
 
       this.listEl.addEventListener("click", (event) => this.onListClick(event));
       for (const type of ["mouseover", "focusin"]) this.listEl.addEventListener(type, (e) => this.onPoint(e, true));
       for (const type of ["mouseout", "focusout"]) this.listEl.addEventListener(type, (e) => this.onPoint(e, false));
-      this.axisEl.addEventListener("click", (event) => {
-        const mark = event.target.closest("[data-assertion-id]");
-        if (mark) { event.preventDefault(); this.jumpTo(mark.getAttribute("data-assertion-id")); }
-      });
+      if (typeof ResizeObserver !== "undefined") {
+        // The overview is laid out in pixels (labels are measured): lay it out again when its
+        // width changes. Only the width: a new height is the layout's own doing.
+        this.resizer = new ResizeObserver(() => {
+          const width = this.lanesEl.clientWidth;
+          if (width && width !== this.laidOutWidth) this.layoutAxis();
+        });
+        this.resizer.observe(this.overviewEl);
+      }
     }
 
     url(path, params) {
@@ -314,7 +436,7 @@
       this.el.setAttribute("data-state", "error");
     }
 
-    // -- versions: what the as-of control offers --
+    // -- versions and publication times: what the as-of control offers --
 
     async loadVersions() {
       let after = 0;
@@ -336,7 +458,24 @@
         recorded_at: event.recorded_at, reported_at: event.reported_at,
       });
       this.headVersion = Math.max(this.headVersion, event.version);
+      this.times = null;
       return true;
+    }
+
+    // The distinct publication times of the incident's events, earliest first, each with the
+    // events first public then: the steps of the "as reported" clock. Old reports loaded today
+    // take their place by when they were published, not by when they were typed in.
+    publicationTimes() {
+      if (this.times) return this.times;
+      const byMoment = new Map();
+      for (const entry of [...this.versions.values()].sort((x, y) => x.version - y.version)) {
+        const at = publicFrom(entry.reported_at || entry.recorded_at);
+        if (at === null) continue;
+        if (!byMoment.has(at)) byMoment.set(at, { at, text: entry.reported_at || entry.recorded_at, events: [] });
+        byMoment.get(at).events.push(entry);
+      }
+      this.times = [...byMoment.values()].sort((x, y) => x.at - y.at);
+      return this.times;
     }
 
     describeVersion(entry) {
@@ -359,40 +498,84 @@
       }
     }
 
+    // The as-of control's range: versions (as recorded) or publication times (as reported).
+    steps() {
+      return this.clock === "reported" ? Math.max(this.publicationTimes().length, 1) : Math.max(this.headVersion, 1);
+    }
+
+    currentStep() {
+      const cut = this.cut();
+      return cut === null ? this.steps() : Math.min(cut, this.steps());
+    }
+
+    // The cut-off as a step of the current clock (a version, or a 1-based publication time), null = now.
+    cut() {
+      if (this.clock === "recorded") return this.asOfVersion;
+      if (this.reportedAt === null) return null;
+      const index = this.publicationTimes().findIndex((time) => time.at === this.reportedAt);
+      return index === -1 ? null : index + 1;
+    }
+
+    reportedTime() {
+      return this.reportedAt === null ? null : this.publicationTimes().find((time) => time.at === this.reportedAt) || null;
+    }
+
     updateAsOfControl() {
-      const head = Math.max(this.headVersion, 1);
-      const shown = this.asOfVersion === null ? head : Math.min(this.asOfVersion, head);
-      this.slider.max = String(head);
-      if (!this.slideTimer) this.slider.value = String(shown);
+      const max = this.steps();
+      this.slider.max = String(max);
+      if (!this.slideTimer) this.slider.value = String(this.currentStep());
+      const unit = this.clock === "reported" ? "publication time" : "version";
+      this.earlierBtn.lastChild.textContent = `Earlier ${unit}`;
+      this.laterBtn.lastChild.textContent = `Later ${unit}`;
       this.describeMoment(Number(this.slider.value));
     }
 
-    describeMoment(version) {
-      const head = Math.max(this.headVersion, 1);
-      const entry = this.versions.get(version);
-      const when = entry
-        ? `recorded ${this.moments.format(new Date(entry.recorded_at))} UTC, reported ${this.published(entry.reported_at)}`
-        : "";
-      const what = entry ? this.describeVersion(entry) : "";
-      const label = version >= head && this.asOfVersion === null ? "now" : `version ${version} of ${head}`;
-      this.slider.setAttribute("aria-valuetext", `Version ${version} of ${head}${entry ? ", " + when : ""}`);
+    describeMoment(step) {
+      const max = this.steps();
+      const latest = step >= max && this.cut() === null;
+      let strong;
+      let when = "";
+      let what = "";
+      let valuetext;
+      if (this.clock === "reported") {
+        const time = this.publicationTimes()[step - 1];
+        const by = time ? this.published(time.text) : "now";
+        strong = latest ? `Latest (reported by ${by})` : `Reported by ${by}`;
+        when = `publication time ${step} of ${max}`;
+        if (time) {
+          const shown = time.events.slice(0, 2).map((e) => this.describeVersion(e));
+          const more = time.events.length - shown.length;
+          what = `First public then: ${shown.join("; ")}${more > 0 ? `; and ${plural(more, "more event")}` : ""}`;
+        }
+        valuetext = `Reported by ${by}, publication time ${step} of ${max}`;
+      } else {
+        const entry = this.versions.get(step);
+        when = entry
+          ? `recorded ${this.moments.format(new Date(entry.recorded_at))} UTC, reported ${this.published(entry.reported_at)}`
+          : "";
+        what = entry ? this.describeVersion(entry) : "";
+        strong = step >= max ? `Latest (version ${step})` : `Version ${step} of ${max}`;
+        valuetext = `Version ${step} of ${max}${entry ? ", " + when : ""}`;
+      }
+      this.slider.setAttribute("aria-valuetext", valuetext);
       this.momentEl.replaceChildren(
-        h("strong", {}, version >= head ? `Latest (version ${version})` : `Version ${version} of ${head}`),
-        when ? ` · ${when}` : "", what ? h("span", { class: "tlw-moment-what" }, what) : "");
-      this.latestBtn.disabled = this.asOfVersion === null;
-      this.earlierBtn.disabled = version <= 1;
-      this.laterBtn.disabled = version >= head;
-      this.el.setAttribute("data-as-of", label);
+        h("strong", {}, strong), when ? ` · ${when}` : "", what ? h("span", { class: "tlw-moment-what" }, what) : "");
+      this.latestBtn.disabled = this.cut() === null;
+      this.earlierBtn.disabled = step <= 1;
+      this.laterBtn.disabled = step >= max;
+      this.el.setAttribute("data-clock", this.clock);
+      this.el.setAttribute("data-as-of", latest || (this.clock === "recorded" && step >= max) ? "now"
+        : this.clock === "reported" ? `reported ${step} of ${max}` : `version ${step} of ${max}`);
     }
 
     onSlide(commit) {
       this.stopReplay();
-      const version = Number(this.slider.value);
-      this.describeMoment(version);
+      const step = Number(this.slider.value);
+      this.describeMoment(step);
       clearTimeout(this.slideTimer);
       const apply = () => {
         this.slideTimer = null;
-        this.setAsOf(version >= this.headVersion ? null : version);
+        this.setCut(step >= this.steps() ? null : step);
       };
       if (commit) apply();
       else this.slideTimer = setTimeout(apply, 150);
@@ -400,15 +583,34 @@
 
     step(delta) {
       this.stopReplay();
-      const current = this.asOfVersion === null ? this.headVersion : this.asOfVersion;
-      const next = Math.max(1, Math.min(this.headVersion, current + delta));
-      this.setAsOf(next >= this.headVersion ? null : next);
+      const next = Math.max(1, Math.min(this.steps(), this.currentStep() + delta));
+      this.setCut(next >= this.steps() ? null : next);
     }
 
+    // Kept for embedders that called it: the as-of version, with the recorded clock.
     setAsOf(version) {
-      if (version === this.asOfVersion) { this.updateAsOfControl(); return; }
-      this.asOfVersion = version;
+      if (this.clock !== "recorded") this.setClock("recorded");
+      this.setCut(version);
+    }
+
+    setCut(step) {
+      if (step === this.cut()) { this.updateAsOfControl(); return; }
+      if (this.clock === "reported") this.reportedAt = step === null ? null : this.publicationTimes()[step - 1].at;
+      else this.asOfVersion = step;
       this.knownIds = null; // moving through time is not "new" news
+      this.updateAsOfControl();
+      this.refresh().catch((error) => this.fail(error));
+      this.updateLiveStatus();
+    }
+
+    setClock(clock) {
+      if (clock === this.clock) return;
+      this.stopReplay();
+      this.clock = clock;
+      this.asOfVersion = null;
+      this.reportedAt = null;
+      this.knownIds = null;
+      for (const radio of this.clockEl.querySelectorAll("input")) radio.checked = radio.value === clock;
       this.updateAsOfControl();
       this.refresh().catch((error) => this.fail(error));
       this.updateLiveStatus();
@@ -418,12 +620,12 @@
       if (this.replayTimer) { this.stopReplay(); return; }
       this.replayBtn.setAttribute("aria-pressed", "true");
       this.replayBtn.textContent = "Stop";
-      let version = this.asOfVersion === null || this.asOfVersion >= this.headVersion ? 1 : this.asOfVersion;
-      this.setAsOf(version);
+      let step = this.cut() === null || this.cut() >= this.steps() ? 1 : this.cut();
+      this.setCut(step >= this.steps() ? null : step);
       this.replayTimer = setInterval(() => {
-        version += 1;
-        this.setAsOf(version >= this.headVersion ? null : version);
-        if (version >= this.headVersion) this.stopReplay();
+        step += 1;
+        this.setCut(step >= this.steps() ? null : step);
+        if (step >= this.steps()) this.stopReplay();
       }, reducedMotion() ? 1600 : 900);
     }
 
@@ -443,8 +645,11 @@
         do {
           this.refreshAgain = false;
           const ticket = ++this.request;
-          const params = { include_retracted: "true" };
-          if (this.asOfVersion !== null) params.as_of_version = String(this.asOfVersion);
+          // history: each revision's earlier values, for "Revised" to say what changed.
+          const params = { include_retracted: "true", history: "true" };
+          if (this.clock === "recorded" && this.asOfVersion !== null) params.as_of_version = String(this.asOfVersion);
+          const time = this.clock === "reported" ? this.reportedTime() : null;
+          if (time) params.reported_as_of = time.text;
           const data = await this.getJson(this.url("/timeline", params));
           if (ticket !== this.request || this.destroyed) continue;
           this.errorEl.hidden = true;
@@ -457,7 +662,7 @@
 
     setData(data) {
       const ids = new Set(data.entries.map((e) => e.assertion_id));
-      if (this.knownIds && this.asOfVersion === null) {
+      if (this.knownIds && this.cut() === null) {
         const fresh = [...ids].filter((id) => !this.knownIds.has(id));
         for (const id of fresh) this.freshIds.add(id);
         if (fresh.length) {
@@ -467,28 +672,28 @@
       }
       this.knownIds = ids;
       this.data = data;
+      if (this.cut() === null || !this.latestIncident) this.latestIncident = data.incident;
       this.render();
+    }
+
+    isShown(entry) {
+      return (this.showRetracted || entry.status !== "retracted") && (!this.selectedKinds || this.selectedKinds.has(entry.kind));
     }
 
     render() {
       if (!this.data) return;
       const data = this.data;
-      const incident = data.incident || {};
-      this.titleEl.textContent = incident.title || this.incident;
-      this.summaryEl.textContent = incident.summary || "";
-      this.summaryEl.hidden = !incident.summary;
-      // "More" only when the clamped summary actually hides something.
-      const clamped = this.summaryEl.classList.contains("tlw-clamped");
-      this.moreBtn.hidden = !incident.summary || (clamped && this.summaryEl.scrollHeight <= this.summaryEl.clientHeight + 1);
+      this.renderHeader(data.incident || {});
       this.renderKinds(data.entries);
 
-      const shown = data.entries.filter((e) =>
-        (this.showRetracted || e.status !== "retracted") && (!this.selectedKinds || this.selectedKinds.has(e.kind)));
+      const shown = data.entries.filter((e) => this.isShown(e));
+      this.shown = shown;
+      this.byId = new Map(data.entries.map((e) => [e.assertion_id, e]));
       const focusKey = this.focusKey();
       const open = new Set([...this.listEl.querySelectorAll("details[open][data-key]")].map((d) => d.dataset.key));
-      const scale = this.scale(data.entries);
-      this.renderAxis(shown, scale);
-      this.listEl.replaceChildren(...shown.map((entry) => this.renderEntry(entry, scale)));
+      this.setAxis(data.entries);
+      this.layoutAxis();
+      this.listEl.replaceChildren(...shown.map((entry) => this.renderEntry(entry)));
       for (const details of this.listEl.querySelectorAll("details[data-key]")) {
         if (open.has(details.dataset.key)) details.open = true;
       }
@@ -497,12 +702,18 @@
       this.emptyEl.hidden = shown.length > 0;
       this.emptyEl.textContent = data.entries.length
         ? "No entries match the filters."
-        : "Nothing had been recorded about this incident at this version.";
+        : this.clock === "reported"
+          ? "Nothing about this incident had been reported by then."
+          : "Nothing had been recorded about this incident at this version.";
       this.updateAsOfControl();
       this.el.setAttribute("data-state", "ready");
       this.el.setAttribute("data-version", String(data.version));
+      this.el.setAttribute("data-reported-as-of", (data.cut_off && data.cut_off.reported_as_of) || "");
       this.el.dispatchEvent(new CustomEvent("timelinewidget:render", {
-        detail: { version: data.version, asOfVersion: this.asOfVersion, headVersion: this.headVersion, shown: shown.length },
+        detail: {
+          version: data.version, asOfVersion: this.asOfVersion, headVersion: this.headVersion, shown: shown.length,
+          clock: this.clock, reportedAsOf: (data.cut_off && data.cut_off.reported_as_of) || null,
+        },
       }));
       if (this.freshIds.size) {
         const fresh = [...this.freshIds];
@@ -513,6 +724,58 @@
         }, 4000);
         this.timers.add(timer);
       }
+    }
+
+    // The incident: its title, where it happened and the incidents it is linked to. Replayed to a
+    // moment before the incident itself was reported, the fold has none of these: keep the latest.
+    renderHeader(cutIncident) {
+      const incident = cutIncident.title ? cutIncident : (this.latestIncident || cutIncident);
+      this.titleEl.textContent = incident.title || this.incident;
+      this.summaryEl.textContent = incident.summary || "";
+      this.summaryEl.hidden = !incident.summary;
+      // "More" only when the clamped summary actually hides something.
+      const clamped = this.summaryEl.classList.contains("tlw-clamped");
+      this.moreBtn.hidden = !incident.summary || (clamped && this.summaryEl.scrollHeight <= this.summaryEl.clientHeight + 1);
+
+      // Built again only when it changed: a live update must not take the focus off a link here.
+      const links = incident.links || [];
+      const signature = JSON.stringify([incident.location, links, links.map((l) => this.linkedTitles.get(l.incident_id))]);
+      if (signature === this.headerSignature) return;
+      this.headerSignature = signature;
+      const place = incident.location && incident.location.name;
+      this.placeEl.hidden = !place;
+      if (place) {
+        const { lat, lon } = incident.location;
+        const map = Number.isFinite(lat) && Number.isFinite(lon)
+          ? h("a", {
+            class: "tlw-map", target: "_blank", rel: "noopener noreferrer",
+            href: `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=16/${lat}/${lon}`,
+          }, "map", srOnly(` of ${place}`))
+          : null;
+        this.placeEl.replaceChildren(h("span", { class: "tlw-place-label" }, "Where: "), place, map ? " · " : null, map);
+      }
+
+      this.linksEl.hidden = !links.length;
+      if (links.length) {
+        this.loadLinkedTitles(links);
+        this.linksEl.replaceChildren(...links.flatMap((link, index) => [
+          ...(index ? [h("span", { class: "tlw-sep", "aria-hidden": "true" }, " · ")] : []),
+          h("span", { class: "tlw-link-relation" }, `${RELATIONS[link.relation] || kindLabel(link.relation)}: `),
+          h("a", { class: "tlw-linked-incident", href: `${this.api}/widget/incidents/${encodeURIComponent(link.incident_id)}` },
+            this.linkedTitles.get(link.incident_id) || link.incident_id),
+        ]));
+      }
+    }
+
+    // The titles of linked incidents, from the incident list (one request, and no 404 for a link
+    // to an incident this store does not hold: that one keeps its id).
+    loadLinkedTitles(links) {
+      if (this.linkedLoading || links.every((link) => this.linkedTitles.has(link.incident_id))) return;
+      this.linkedLoading = this.getJson(`${this.api}/v1/incidents`).then((body) => {
+        for (const incident of body.incidents || []) if (incident.title) this.linkedTitles.set(incident.id, incident.title);
+        for (const link of links) if (!this.linkedTitles.has(link.incident_id)) this.linkedTitles.set(link.incident_id, link.incident_id);
+        if (this.data && !this.destroyed) this.renderHeader(this.data.incident || {});
+      }, () => null).finally(() => { this.linkedLoading = null; });
     }
 
     renderKinds(entries) {
@@ -558,102 +821,546 @@
       this.render();
     }
 
-    // The whole span of the incident's dates, so that bars from different renders line up.
-    scale(entries) {
-      let start = null;
-      let end = null;
-      for (const entry of entries) {
-        const span = daySpan(entry.occurred);
-        if (span === null) continue;
-        const { a, b } = span;
-        start = start === null ? a : Math.min(start, a);
-        end = end === null ? b + 1 : Math.max(end, b + 1);
-      }
-      if (start === null) return null;
-      // At least two weeks wide, centred, so a single day is not one bar across the whole axis.
-      const span = end - start;
-      const shown = Math.max(span, 14);
-      const extra = (shown - span) / 2 + shown * 0.02;
-      const from = start - extra;
-      const to = end + extra;
-      return {
-        from, to,
-        x: (day) => ((day - from) / (to - from)) * 100,
-        width: (a, b) => ((b + 1 - a) / (to - from)) * 100,
-      };
-    }
+    // -- the overview: every entry labelled on a time scale that zooms and pans --
+    //
+    // The axis is "folded": the incident's dates are gathered into clusters, and a stretch of
+    // empty years between two clusters becomes a narrow break, so one entry from 1998 sits at the
+    // left behind a break instead of squeezing a 2026 story against the right edge. Inside a
+    // cluster, a stretch covered only by long vague ranges ("2025") is drawn compressed, and marked
+    // so on the axis line. Positions on the folded axis run from 0 to 1 (u), piecewise linear in
+    // days; the view is the window of u shown. Items are packed greedily into lanes by their drawn
+    // extent (mark and label, measured in pixels), exact days first; entries sharing the very same
+    // vague range are drawn as one thin group that opens on demand.
 
-    ticks(scale) {
-      const first = new Date(Math.ceil(scale.from) * DAY_MS);
-      const last = new Date(Math.floor(scale.to) * DAY_MS);
-      const spanDays = scale.to - scale.from;
-      const ticks = [];
-      if (spanDays > 3 * 365) {
-        const step = Math.max(1, Math.ceil(spanDays / 365 / 6));
-        for (let y = first.getUTCFullYear() + 1; y <= last.getUTCFullYear(); y += step) {
-          ticks.push({ day: Date.UTC(y, 0, 1) / DAY_MS, label: String(y) });
-        }
-      } else if (spanDays > 75) {
-        const months = Math.ceil(spanDays / 30);
-        const step = [1, 2, 3, 6, 12].find((s) => months / s <= 6) || 12;
-        const monthName = new Intl.DateTimeFormat(this.locale, { month: "short", year: "numeric", timeZone: "UTC" });
-        let y = first.getUTCFullYear();
-        let m = first.getUTCMonth() + 1;
-        for (; Date.UTC(y, m, 1) <= last.getTime(); m += 1) {
-          const date = new Date(Date.UTC(y, m, 1));
-          if (date.getUTCMonth() % step === 0) ticks.push({ day: date.getTime() / DAY_MS, label: monthName.format(date) });
-        }
-      } else {
-        const step = [1, 2, 7, 14].find((s) => spanDays / s <= 8) || 14;
-        const dayName = new Intl.DateTimeFormat(this.locale, { day: "numeric", month: "short", timeZone: "UTC" });
-        for (let d = Math.ceil(scale.from); d <= scale.to; d += 1) {
-          // Day 0 of the epoch was a Thursday, so (d + 3) % 7 === 0 falls on Mondays.
-          if ((d + 3) % step === 0) ticks.push({ day: d, label: dayName.format(new Date(d * DAY_MS)) });
-        }
-      }
-      return ticks;
-    }
-
-    renderAxis(entries, scale) {
-      if (!scale) { this.axisEl.replaceChildren(); this.axisEl.hidden = true; return; }
-      this.axisEl.hidden = false;
-      const placed = [];
-      const laneEnds = [];
-      for (const entry of entries) {
-        const span = daySpan(entry.occurred);
-        if (span === null) continue;
-        const { a, b } = onAxis(span, scale);
-        const left = scale.x(a);
-        const right = left + Math.max(scale.width(a, b), 1.6);
-        let lane = laneEnds.findIndex((end) => end <= left);
-        if (lane === -1) { lane = laneEnds.length; laneEnds.push(right); } else laneEnds[lane] = right;
-        placed.push({ entry, a, b, left, lane });
-      }
-      const lanes = Math.max(laneEnds.length, 1);
-      const marks = placed.map(({ entry, a, b, left, lane }) => {
-        const range = b > a;
-        const classes = ["tlw-mark", range ? "tlw-mark-range" : "tlw-mark-day", `tlw-k-${cssIdent(entry.kind)}`];
-        if (entry.status === "retracted") classes.push("tlw-mark-retracted");
-        if (entry.disputed_by.length || entry.disputes.length) classes.push("tlw-mark-disputed");
-        return h("a", {
-          class: classes.join(" "), href: `#${this.entryId(entry.assertion_id)}`, tabindex: "-1",
-          "data-assertion-id": entry.assertion_id,
-          title: `${entry.occurred.display || entry.occurred.edtf}: ${entry.headline}`,
-          style: { left: `${left}%`, width: range ? `${scale.width(a, b)}%` : "", top: `${lane * 14 + 6}px` },
-        });
-      });
-      const ticks = this.ticks(scale).map((tick, index) =>
-        h("span", { class: index % 2 ? "tlw-tick tlw-tick-minor" : "tlw-tick", style: { left: `${scale.x(tick.day)}%` } },
-          h("span", { class: "tlw-tick-label" }, tick.label)));
-      this.axisEl.style.setProperty("--tlw-lanes", String(lanes));
-      const legend = h("p", { class: "tlw-legend" },
+    buildOverview() {
+      const id = (name) => `${this.uid}-${name}`;
+      const tool = (cls, glyph, name, action) => h("button", {
+        type: "button", class: `tlw-tool ${cls}`, title: name,
+        onclick: (event) => { if (event.currentTarget.getAttribute("aria-disabled") !== "true") action(); },
+      }, glyph ? h("span", { "aria-hidden": "true" }, glyph) : null, glyph ? srOnly(name) : name);
+      this.zoomOutBtn = tool("tlw-zoom-out", "−", "Zoom out", () => this.zoomBy(0.5));
+      this.zoomInBtn = tool("tlw-zoom-in", "+", "Zoom in", () => this.zoomBy(2));
+      this.panLeftBtn = tool("tlw-pan-left", "‹", "Move earlier", () => this.panBy(-0.3));
+      this.panRightBtn = tool("tlw-pan-right", "›", "Move later", () => this.panBy(0.3));
+      this.fitBtn = tool("tlw-fit", null, "Show all", () => this.setView(0, 1));
+      this.groupBtn = h("button", {
+        type: "button", class: "tlw-tool tlw-group-toggle", "aria-pressed": String(this.grouping),
+        title: "Draw entries that share the very same vague range as one group", "aria-label": "Group same ranges",
+        onclick: () => {
+          this.grouping = !this.grouping;
+          this.groupBtn.setAttribute("aria-pressed", String(this.grouping));
+          this.layoutAxis();
+        },
+      }, "Group ranges");
+      this.spanEl = h("p", { class: "tlw-ov-span", id: id("ov-span"), "aria-live": "polite" });
+      this.lanesEl = h("div", { class: "tlw-axis-lanes", "aria-hidden": "true" });
+      this.ticksEl = h("div", { class: "tlw-axis-ticks", "aria-hidden": "true" });
+      const legend = h("p", { class: "tlw-legend", "aria-hidden": "true" },
         h("span", { class: "tlw-legend-item" }, h("span", { class: "tlw-mark tlw-mark-day tlw-legend-mark" }), "a known day"),
-        h("span", { class: "tlw-legend-item" }, h("span", { class: "tlw-mark tlw-mark-range tlw-legend-mark tlw-legend-range" }), "a date known only as a range"),
-        h("span", { class: "tlw-legend-item" }, h("span", { class: "tlw-mark tlw-mark-day tlw-mark-disputed tlw-legend-mark" }), "disputed"),
-        h("span", { class: "tlw-legend-item" }, h("span", { class: "tlw-mark tlw-mark-range tlw-mark-retracted tlw-legend-mark tlw-legend-range" }), "retracted"));
-      this.axisEl.replaceChildren(
-        h("div", { class: "tlw-axis-lanes" }, ...marks), h("div", { class: "tlw-axis-ticks" }, ...ticks), legend);
+        h("span", { class: "tlw-legend-item" }, h("span", { class: "tlw-mark tlw-mark-range tlw-legend-mark tlw-legend-range" }), "sometime within"),
+        h("span", { class: "tlw-legend-item" }, h("span", { class: "tlw-mark tlw-mark-day tlw-legend-mark tlw-legend-disputed" }), "disputed"),
+        h("span", { class: "tlw-legend-item tlw-legend-folded" }, h("span", { class: "tlw-legend-break" }), "years folded"),
+        h("span", { class: "tlw-legend-item tlw-legend-squeezed" }, h("span", { class: "tlw-legend-compressed" }), "compressed: vague dates only"),
+        h("span", { class: "tlw-legend-item tlw-legend-keys" }, "Keys: + − zoom, ← → move, 0 all"));
+      this.overviewEl = h("section", {
+        class: "tlw-overview tlw-axis", tabindex: "0", "aria-labelledby": id("ov-title"), "aria-describedby": `${id("ov-span")} ${id("ov-help")}`,
+        onkeydown: (event) => this.onOverviewKey(event),
+      },
+        h("div", { class: "tlw-ov-bar" },
+          h("h3", { class: "tlw-ov-title", id: id("ov-title") }, "Overview"),
+          this.spanEl,
+          h("div", { class: "tlw-ov-tools", role: "toolbar", "aria-label": "Time scale" },
+            this.zoomOutBtn, this.zoomInBtn, this.panLeftBtn, this.panRightBtn, this.fitBtn, this.groupBtn)),
+        h("div", { class: "tlw-ov-frame" }, this.lanesEl, this.ticksEl),
+        legend,
+        h("p", { class: "tlw-sr", id: id("ov-help") },
+          "A picture of the entries below on a time scale. Plus and minus zoom, the arrow keys move earlier or later, 0 shows everything."));
+      this.lanesEl.addEventListener("click", (event) => this.onLanesClick(event));
+      this.lanesEl.addEventListener("pointerdown", (event) => this.onDragStart(event));
     }
+
+    buildAxisModel(entries) {
+      const intervals = [];
+      for (const entry of entries) {
+        const span = daySpan(entry.occurred);
+        if (span) intervals.push([span.a, span.b + 1]); // an open end counts as its known day
+      }
+      if (!intervals.length) return null;
+      intervals.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+      const blocks = [];
+      for (const [a, b] of intervals) {
+        const last = blocks[blocks.length - 1];
+        if (last && a <= last.to) { last.to = Math.max(last.to, b); last.count += 1; } else blocks.push({ from: a, to: b, count: 1 });
+      }
+      // Clusters: blocks of time with entries, apart by less than a foldable stretch of nothing.
+      const whole = blocks[blocks.length - 1].to - blocks[0].from;
+      const clusters = [{ ...blocks[0] }];
+      for (const block of blocks.slice(1)) {
+        const last = clusters[clusters.length - 1];
+        const gap = block.from - last.to;
+        if (gap > BREAK_MIN_DAYS && gap > whole * BREAK_SHARE) clusters.push({ ...block });
+        else { last.to = Math.max(last.to, block.to); last.count += block.count; }
+      }
+      // A cluster's width follows how many entries it holds (an outlier gets a narrow one).
+      const total = clusters.reduce((n, c) => n + c.count, 0);
+      const shares = clusters.map((c) => (clusters.length > 1 ? Math.max(MIN_SEGMENT_SHARE, c.count / total) : 1));
+      const sum = shares.reduce((a, b) => a + b, 0);
+      const room = 1 - BREAK_U * (clusters.length - 1);
+      const segments = [];
+      let u = 0;
+      clusters.forEach((c, i) => {
+        const pieces = this.clusterPieces(c, intervals.filter(([a, b]) => a >= c.from && b <= c.to));
+        const weight = pieces.reduce((n, piece) => n + piece.weight, 0);
+        const width = (shares[i] / sum) * room;
+        for (const piece of pieces) {
+          const w = (piece.weight / weight) * width;
+          segments.push({ ...piece, u0: u, w, u1: u + w, cluster: i });
+          u += w;
+        }
+        c.u1 = u;
+        u += BREAK_U;
+      });
+      const breaks = clusters.slice(1).map((c, i) => ({
+        u0: clusters[i].u1, u1: segments.find((s) => s.cluster === i + 1).u0, from: clusters[i].to, to: c.from,
+      }));
+      return { segments, breaks, signature: segments.map((s) => `${s.from}:${s.to}:${s.w.toFixed(4)}`).join(",") };
+    }
+
+    // A cluster's pieces of axis. Where the dates are close (days, weeks, a month: the "core")
+    // the scale is linear; a stretch that only long vague ranges cover ("2025", "Sep – Dec") is
+    // drawn compressed, so that two year-long ranges do not squeeze a story of weeks.
+    clusterPieces(cluster, intervals) {
+      const span = cluster.to - cluster.from;
+      const shown = Math.max(span, 14);
+      const extra = (shown - span) / 2 + shown * 0.02; // a little room at the ends; a single day at least two weeks
+      const from = cluster.from - extra;
+      const to = cluster.to + extra;
+      const core = [];
+      for (const [a, b] of intervals.filter(([a, b]) => b - a <= LONG_RANGE_DAYS)) {
+        const last = core[core.length - 1];
+        if (last && a <= last.to + CORE_GAP_DAYS) last.to = Math.max(last.to, b); else core.push({ from: a, to: b });
+      }
+      if (!core.length || (core.length === 1 && core[0].from <= cluster.from && core[0].to >= cluster.to)) {
+        return [{ from, to, weight: 1, compressed: false }];
+      }
+      // Each core stretch at least two weeks across, taken from the compressed stretches beside it.
+      for (const piece of core) {
+        const need = Math.max(0, 14 - (piece.to - piece.from)) / 2;
+        piece.from -= need;
+        piece.to += need;
+      }
+      // The room at the ends belongs to a core stretch that reaches them.
+      if (core[0].from <= cluster.from) core[0].from = from;
+      if (core[core.length - 1].to >= cluster.to) core[core.length - 1].to = to;
+      const pieces = [];
+      let cursor = from;
+      for (const piece of core) {
+        const start = Math.max(piece.from, cursor);
+        if (start > cursor + 0.5) pieces.push({ from: cursor, to: start, compressed: true });
+        pieces.push({ from: Math.max(start, cursor), to: Math.min(piece.to, to), compressed: false });
+        cursor = Math.min(piece.to, to);
+      }
+      if (cursor < to - 0.5) pieces.push({ from: cursor, to, compressed: true });
+      else pieces[pieces.length - 1].to = to;
+      for (const piece of pieces) {
+        const days = piece.to - piece.from;
+        piece.weight = piece.compressed ? Math.max(days * COMPRESSED_SCALE, 7) : days;
+      }
+      return pieces.filter((piece) => piece.to > piece.from);
+    }
+
+    setAxis(entries) {
+      const model = this.buildAxisModel(entries);
+      if (!model || !this.axis || model.signature !== this.axis.signature) this.view = { u0: 0, u1: 1 };
+      this.axis = model;
+    }
+
+    // A day (a whole number, or a fraction for the middle of one) on the folded axis, 0..1.
+    uOf(day) {
+      const segments = this.axis.segments;
+      for (let i = 0; i < segments.length; i += 1) {
+        const s = segments[i];
+        if (day <= s.to) {
+          if (day >= s.from) return s.u0 + ((day - s.from) / (s.to - s.from)) * s.w;
+          return i === 0 ? 0 : (segments[i - 1].u1 + s.u0) / 2;
+        }
+      }
+      return 1;
+    }
+
+    // The day at a point of the folded axis; in a break, the nearer edge of it.
+    dayOf(u) {
+      const segments = this.axis.segments;
+      for (let i = 0; i < segments.length; i += 1) {
+        const s = segments[i];
+        if (u <= s.u1) {
+          if (u >= s.u0) return s.from + ((u - s.u0) / s.w) * (s.to - s.from);
+          return i === 0 ? s.from : (u - segments[i - 1].u1 < s.u0 - u ? segments[i - 1].to : s.from);
+        }
+      }
+      return segments[segments.length - 1].to;
+    }
+
+    // Where a day ("YYYY-MM-DD") starts in the overview's lanes, in pixels from their left edge, at
+    // the current zoom: for tests, and for embedders that draw beside the overview.
+    xOfDay(iso) {
+      if (!this.axis) return null;
+      const { u0, u1 } = this.view;
+      return ((this.uOf(dayNumber(iso)) - u0) / (u1 - u0)) * this.lanesEl.clientWidth;
+    }
+
+    minViewWidth() {
+      // Zoomed in no further than about three days across.
+      const perDay = Math.max(...this.axis.segments.map((s) => s.w / (s.to - s.from)));
+      return Math.min(1, 3 * perDay);
+    }
+
+    setView(u0, u1) {
+      if (!this.axis) return;
+      const width = Math.min(1, Math.max(this.minViewWidth(), u1 - u0));
+      const start = Math.max(0, Math.min(1 - width, u0));
+      this.view = { u0: start, u1: start + width };
+      this.layoutAxis();
+    }
+
+    zoomBy(factor, center) {
+      if (!this.axis) return;
+      const { u0, u1 } = this.view;
+      const width = u1 - u0;
+      const mid = center === undefined ? (u0 + u1) / 2 : center;
+      const next = Math.min(1, Math.max(this.minViewWidth(), width / factor));
+      this.setView(mid - (mid - u0) * (next / width), mid - (mid - u0) * (next / width) + next);
+    }
+
+    panBy(share) {
+      if (!this.axis) return;
+      const width = this.view.u1 - this.view.u0;
+      this.setView(this.view.u0 + share * width, this.view.u1 + share * width);
+    }
+
+    onOverviewKey(event) {
+      if (event.altKey || event.ctrlKey || event.metaKey) return;
+      const actions = {
+        "+": () => this.zoomBy(2), "=": () => this.zoomBy(2), "-": () => this.zoomBy(0.5), "_": () => this.zoomBy(0.5),
+        ArrowLeft: () => this.panBy(-0.3), ArrowRight: () => this.panBy(0.3), "0": () => this.setView(0, 1),
+        Home: () => this.setView(0, this.view.u1 - this.view.u0),
+        End: () => this.setView(1 - (this.view.u1 - this.view.u0), 1),
+      };
+      const action = actions[event.key];
+      if (!action) return;
+      event.preventDefault();
+      action();
+    }
+
+    // Dragging the lanes moves the view; a drag is not a click on what it started over.
+    onDragStart(event) {
+      if (event.button !== 0 || !this.axis) return;
+      const start = { x: event.clientX, view: { ...this.view }, id: event.pointerId, moved: false };
+      const width = this.lanesEl.clientWidth || 1;
+      const move = (e) => {
+        if (e.pointerId !== start.id) return;
+        const dx = e.clientX - start.x;
+        if (!start.moved && Math.abs(dx) < 5) return;
+        if (!start.moved) { start.moved = true; this.lanesEl.setPointerCapture(e.pointerId); this.lanesEl.classList.add("tlw-dragging"); }
+        const du = (-dx / width) * (start.view.u1 - start.view.u0);
+        this.setView(start.view.u0 + du, start.view.u1 + du);
+      };
+      const end = (e) => {
+        if (e.pointerId !== start.id) return;
+        this.lanesEl.removeEventListener("pointermove", move);
+        this.lanesEl.removeEventListener("pointerup", end);
+        this.lanesEl.removeEventListener("pointercancel", end);
+        this.lanesEl.classList.remove("tlw-dragging");
+        if (start.moved) {
+          // Swallow the click that ends the drag (it comes before any timer), and only that one.
+          this.dragged = true;
+          setTimeout(() => { this.dragged = false; }, 0);
+        }
+      };
+      this.lanesEl.addEventListener("pointermove", move);
+      this.lanesEl.addEventListener("pointerup", end);
+      this.lanesEl.addEventListener("pointercancel", end);
+    }
+
+    onLanesClick(event) {
+      if (this.dragged) { this.dragged = false; event.preventDefault(); return; }
+      const group = event.target.closest("[data-group]");
+      if (group) {
+        const key = group.getAttribute("data-group");
+        if (this.openGroups.has(key)) this.openGroups.delete(key); else this.openGroups.add(key);
+        this.layoutAxis();
+        return;
+      }
+      const mark = event.target.closest("[data-assertion-id]");
+      if (mark) { event.preventDefault(); this.jumpTo(mark.getAttribute("data-assertion-id")); }
+    }
+
+    // A label that fits in `room` pixels: the headline, shortened at a word, or else the kind.
+    shortLabel(text, fallback, room, font) {
+      if (textWidth(text, font) <= room) return text;
+      const words = String(text).split(/\s+/);
+      let kept = "";
+      for (const word of words) {
+        const next = kept ? `${kept} ${word}` : word;
+        if (textWidth(`${next}…`, font) > room) break;
+        kept = next;
+      }
+      kept = kept.replace(/[\s,;:.–—-]+$/, "");
+      if (kept && (kept.includes(" ") || kept.length >= 6)) return `${kept}…`;
+      if (textWidth(fallback, font) <= room) return fallback;
+      return fallback === text ? null : this.shortLabel(fallback, fallback, room, font);
+    }
+
+    layoutAxis() {
+      const axis = this.axis;
+      this.overviewEl.hidden = !axis;
+      if (!axis) { this.lanesEl.replaceChildren(); this.ticksEl.replaceChildren(); return; }
+      const W = this.lanesEl.clientWidth;
+      this.laidOutWidth = W;
+      if (!W) return; // not on screen yet: the resize observer lays it out when it is
+      const { u0, u1 } = this.view;
+      const x = (u) => ((u - u0) / (u1 - u0)) * W;
+      const style = getComputedStyle(this.lanesEl);
+      const font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const bold = `${style.fontStyle} 600 ${style.fontSize} ${style.fontFamily}`; // a group's label
+      const labelRoom = Math.max(90, Math.min(320, W * (W < 560 ? 0.46 : 0.3)));
+      const entries = this.shown || [];
+
+      // Groups: three or more entries with the very same vague range.
+      const byRange = new Map();
+      {
+        for (const entry of entries) {
+          const span = daySpan(entry.occurred);
+          if (!span || span.openStart || span.openEnd || span.b === span.a) continue;
+          const key = `${isoDay(span.a)}/${isoDay(span.b)}`;
+          if (!byRange.has(key)) byRange.set(key, []);
+          byRange.get(key).push(entry);
+        }
+      }
+      const alike = [...byRange].filter(([, members]) => members.length >= GROUP_MIN);
+      const groups = new Map(this.grouping ? alike : []);
+      const groupOf = new Map();
+      for (const [key, members] of groups) for (const m of members) groupOf.set(m.assertion_id, key);
+
+      const items = [];
+      let before = 0;
+      let after = 0;
+      const place = (item) => {
+        if (item.hi < 0) { before += item.count; return; }
+        if (item.lo > W) { after += item.count; return; }
+        items.push(item);
+      };
+      for (const [key, members] of groups) {
+        const span = daySpan(members[0].occurred);
+        const a = x(this.uOf(span.a));
+        const b = x(this.uOf(span.b + 1));
+        place({ kind: "group", key, members, lo: a, hi: b, range: true, order: 1, count: members.length, open: this.openGroups.has(key) });
+      }
+      for (const entry of entries) {
+        const span = daySpan(entry.occurred);
+        if (!span) continue;
+        const group = groupOf.get(entry.assertion_id);
+        if (group && !this.openGroups.has(group)) continue;
+        const day = !span.openStart && !span.openEnd && span.a === span.b;
+        const lo = span.openStart ? x(0) : x(this.uOf(span.a));
+        const hi = span.openEnd ? x(1) : x(this.uOf(span.b + 1));
+        const mid = day ? x(this.uOf(span.a + 0.5)) : null;
+        place({ kind: "entry", entry, lo: day ? mid : lo, hi: day ? mid : hi, mid, range: !day, order: day ? 0 : group ? 1.5 : 2, group, count: 1 });
+      }
+
+      // Geometry: where the mark and the label go, kept inside the lanes.
+      const MARK = 12;
+      for (const item of items) {
+        const text = item.kind === "group"
+          ? `${item.members.length} entries ${item.open ? "▾" : "▸"}`
+          : item.entry.headline;
+        const fallback = item.kind === "group" ? text : kindLabel(item.entry.kind);
+        const icon = item.kind === "group" ? Math.min(new Set(item.members.map((m) => m.kind)).size, 4) * 12 + 4 : item.range ? 14 : 0;
+        if (item.range) {
+          const bar0 = Math.max(item.lo, 0);
+          const bar1 = Math.max(Math.min(item.hi, W), bar0 + 4);
+          const face = item.kind === "group" ? bold : font;
+          const label = this.shortLabel(text, fallback, Math.min(labelRoom, W - 4) - icon, face);
+          const width = label ? textWidth(label, face) + icon + 3 : 0;
+          const left = Math.max(0, Math.min(bar0, W - width));
+          Object.assign(item, { bar0, bar1, label, labelLeft: left, labelWidth: width, left: Math.min(bar0, left), right: Math.max(bar1, left + width) });
+        } else {
+          const xc = item.mid;
+          let label = this.shortLabel(text, fallback, labelRoom, font);
+          let width = label ? textWidth(label, font) + 3 : 0;
+          let left = xc + MARK / 2 + 3;
+          if (left + width > W) {
+            if (xc - MARK / 2 - 3 - width >= 0) left = xc - MARK / 2 - 3 - width;
+            else {
+              const room = Math.max(W - left, xc - MARK / 2 - 3);
+              label = this.shortLabel(text, fallback, room - 3, font);
+              width = label ? textWidth(label, font) + 3 : 0;
+              left = W - left >= xc - MARK / 2 - 3 ? left : xc - MARK / 2 - 3 - width;
+            }
+          }
+          Object.assign(item, { label, labelLeft: left, labelWidth: width, left: Math.min(xc - MARK / 2, label ? left : xc), right: Math.max(xc + MARK / 2, label ? left + width : xc) });
+        }
+      }
+
+      // Lanes: exact days first (the firm facts on top), then groups and ranges; first fit.
+      items.sort((p, q) => p.order - q.order || p.left - q.left);
+      const lanes = [];
+      for (const item of items) {
+        let lane = lanes.findIndex((taken) => taken.every(([l, r]) => item.left >= r + LABEL_GAP_PX || item.right + LABEL_GAP_PX <= l));
+        if (lane === -1) { lane = lanes.length; lanes.push([]); }
+        lanes[lane].push([item.left, item.right]);
+        item.lane = lane;
+      }
+
+      const nodes = items.map((item) => this.renderItem(item));
+      const breaks = axis.breaks.filter((b) => b.u1 > u0 && b.u0 < u1).map((b) => h("span", {
+        class: "tlw-break", title: `${this.gapText(b)} with no entries, folded`, "data-gap": this.gapText(b),
+        style: { left: `${x(b.u0)}px`, width: `${Math.max(x(b.u1) - x(b.u0), 6)}px` },
+      }));
+      this.lanesEl.style.height = `${Math.max(lanes.length, 1) * LANE_PX + 6}px`;
+      this.lanesEl.replaceChildren(...breaks, ...nodes);
+      const compressed = axis.segments.filter((s) => s.compressed && s.u1 > u0 && s.u0 < u1).map((s) => h("span", {
+        class: "tlw-compressed", title: "Compressed: only long vague ranges here",
+        style: { left: `${Math.max(0, x(s.u0))}px`, width: `${Math.min(W, x(s.u1)) - Math.max(0, x(s.u0))}px` },
+      }));
+      this.ticksEl.replaceChildren(...breaks.map((b) => b.cloneNode()), ...compressed, ...this.renderTicks(x, W, font));
+
+      // What the view shows, segment by segment: the folded years are not part of the span.
+      const visible = [];
+      for (const s of axis.segments.filter((seg) => seg.u1 > u0 && seg.u0 < u1)) {
+        const a = Math.floor(this.dayOf(Math.max(u0, s.u0)) + 1e-6);
+        const b = Math.max(a, Math.ceil(this.dayOf(Math.min(u1, s.u1)) - 1e-6) - 1);
+        const last = visible[visible.length - 1];
+        if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b); else visible.push([a, b]);
+      }
+      const gaps = axis.breaks.filter((b) => b.u1 > u0 && b.u0 < u1).map((b) => this.gapText(b));
+      const outside = before + after ? ` · out of view: ${[before ? `${before} earlier` : "", after ? `${after} later` : ""].filter(Boolean).join(", ")}` : "";
+      this.spanEl.textContent = `Showing ${visible.map(([a, b]) => this.rangeText(a, b)).join(" and ")}`
+        + `${gaps.length ? ` (${gaps.join(", ")} folded)` : ""}${outside}`;
+      this.overviewEl.setAttribute("data-view-from", isoDay(visible[0][0]));
+      this.overviewEl.setAttribute("data-view-to", isoDay(visible[visible.length - 1][1]));
+      this.overviewEl.setAttribute("data-view-days", String(visible.reduce((n, [a, b]) => n + b - a + 1, 0)));
+      this.overviewEl.setAttribute("data-breaks", String(gaps.length));
+      this.overviewEl.setAttribute("data-lanes", String(lanes.length));
+      const whole = u1 - u0 >= 1 - 1e-9;
+      const disable = (button, off) => button.setAttribute("aria-disabled", String(off));
+      disable(this.zoomOutBtn, whole);
+      disable(this.fitBtn, whole);
+      disable(this.zoomInBtn, u1 - u0 <= this.minViewWidth() + 1e-9);
+      disable(this.panLeftBtn, u0 <= 1e-9);
+      disable(this.panRightBtn, u1 >= 1 - 1e-9);
+      this.groupBtn.hidden = !alike.length;
+      this.overviewEl.classList.toggle("tlw-has-breaks", axis.breaks.length > 0);
+      this.overviewEl.classList.toggle("tlw-has-compressed", axis.segments.some((s) => s.compressed));
+    }
+
+    gapText(gap) {
+      const years = (gap.to - gap.from) / 365.25;
+      return years >= 1.5 ? `${Math.round(years)} years` : plural(Math.round((gap.to - gap.from) / 30.44), "month");
+    }
+
+    renderItem(item) {
+      const top = `${item.lane * LANE_PX + 3}px`;
+      const local = (px) => `${px - item.left}px`;
+      if (item.kind === "group") {
+        const kinds = [...new Set(item.members.map((m) => m.kind))];
+        return h("button", {
+          type: "button", class: "tlw-item tlw-item-range tlw-item-group", tabindex: "-1", "data-group": item.key,
+          "aria-expanded": String(item.open),
+          title: `${item.members.length} entries sometime ${item.members[0].occurred.display || item.key}: ${item.members.map((m) => m.headline).join("; ")}`,
+          style: { left: `${item.left}px`, width: `${item.right - item.left}px`, top },
+        },
+          h("span", { class: "tlw-item-label", style: { left: local(item.labelLeft) } },
+            h("span", { class: "tlw-pips" }, kinds.slice(0, 4).map((k) => h("span", { class: `tlw-shape tlw-k-${cssIdent(k)}` }))),
+            item.label),
+          h("span", { class: "tlw-mark tlw-mark-range tlw-mark-group", style: { left: local(item.bar0), width: `${item.bar1 - item.bar0}px` } }));
+      }
+      const entry = item.entry;
+      const kind = `tlw-k-${cssIdent(entry.kind)}`;
+      const classes = ["tlw-item", item.range ? "tlw-item-range" : "tlw-item-day", kind];
+      const markClasses = ["tlw-mark", item.range ? "tlw-mark-range" : "tlw-mark-day", kind];
+      if (entry.status === "retracted") { classes.push("tlw-item-retracted"); markClasses.push("tlw-mark-retracted"); }
+      if (entry.disputed_by.length || entry.disputes.length) markClasses.push("tlw-mark-disputed");
+      if (item.group) classes.push("tlw-item-member");
+      const mark = item.range
+        ? h("span", { class: markClasses.join(" "), style: { left: local(item.bar0), width: `${item.bar1 - item.bar0}px` } })
+        : h("span", { class: markClasses.join(" "), style: { left: local(item.mid - 6) } });
+      return h("a", {
+        class: classes.join(" "), href: `#${this.entryId(entry.assertion_id)}`, tabindex: "-1",
+        "data-assertion-id": entry.assertion_id,
+        title: `${entry.occurred.display || entry.occurred.edtf}: ${entry.headline}`,
+        style: { left: `${item.left}px`, width: `${item.right - item.left}px`, top },
+      },
+        item.label ? h("span", { class: "tlw-item-label", style: { left: local(item.labelLeft) } },
+          item.range ? h("span", { class: `tlw-shape ${kind}` }) : null, item.label) : null,
+        mark);
+    }
+
+    // Tick labels per segment, spaced by their measured width; none clipped at the edges, none
+    // overlapping another or a break.
+    renderTicks(x, W, font) {
+      const candidates = [
+        ["day", 1], ["day", 2], ["week", 7], ["week", 14], ["month", 1], ["month", 2], ["month", 3], ["month", 6],
+        ["year", 1], ["year", 2], ["year", 5], ["year", 10], ["year", 25], ["year", 50], ["year", 100],
+      ];
+      const length = { day: 1, week: 1, month: 30.44, year: 365.25 };
+      const widest = {
+        day: textWidth(this.dayMonth.format(new Date(Date.UTC(2026, 8, 30))), font),
+        week: textWidth(this.dayMonth.format(new Date(Date.UTC(2026, 8, 30))), font),
+        month: textWidth(this.monthYear.format(new Date(Date.UTC(2026, 8, 1))), font),
+        year: textWidth("2026", font),
+      };
+      const ticks = [];
+      const { u0, u1 } = this.view;
+      for (const s of this.axis.segments) {
+        if (s.u1 <= u0 || s.u0 >= u1) continue;
+        const pxPerDay = (x(s.u1) - x(s.u0)) / (s.to - s.from);
+        const lo = Math.max(s.from, this.dayOf(Math.max(u0, s.u0)));
+        const hi = Math.min(s.to, this.dayOf(Math.min(u1, s.u1)));
+        const found = candidates.find(([unit, step]) => step * length[unit] * pxPerDay >= widest[unit] + 16) || candidates[candidates.length - 1];
+        const [unit, step] = found;
+        const days = [];
+        if (unit === "day" || unit === "week") {
+          for (let d = Math.ceil(lo); d <= hi; d += 1) {
+            // Day 0 of the epoch was a Thursday, so (d + 3) % 7 === 0 falls on Mondays.
+            if (unit === "day" ? d % step === 0 : (d + 3) % step === 0) days.push([d, this.dayMonth.format(new Date(d * DAY_MS))]);
+          }
+        } else {
+          const start = new Date(Math.ceil(lo) * DAY_MS);
+          let y = start.getUTCFullYear();
+          let m = unit === "month" ? start.getUTCMonth() : 0;
+          for (;;) {
+            const date = new Date(Date.UTC(y, m, 1));
+            const d = date.getTime() / DAY_MS;
+            if (d > hi) break;
+            const ok = unit === "month" ? date.getUTCMonth() % step === 0 : y % step === 0;
+            if (d >= lo && ok) days.push([d, unit === "month" ? this.monthYear.format(date) : String(y)]);
+            if (unit === "month") m += 1; else y += 1;
+          }
+        }
+        if (!days.length) {
+          // Too short a stretch for any tick: name the segment by its year, at its entries.
+          const d = Math.min(Math.max(s.from, lo), hi);
+          days.push([d, String(new Date(d * DAY_MS).getUTCFullYear())]);
+        }
+        for (const [d, label] of days) ticks.push({ at: x(this.uOf(d)), label, width: textWidth(label, font) + 2 });
+      }
+      ticks.sort((p, q) => p.at - q.at);
+      const zones = this.axis.breaks.map((b) => [x(b.u0), x(b.u1)]);
+      const kept = [];
+      let edge = -Infinity;
+      for (const tick of ticks) {
+        const left = Math.max(0, Math.min(W - tick.width, tick.at - tick.width / 2));
+        if (left < edge + 10) continue;
+        if (zones.some(([a, b]) => left < b && left + tick.width > a)) continue;
+        kept.push(h("span", { class: "tlw-tick", style: { left: `${tick.at}px` } }));
+        kept.push(h("span", { class: "tlw-tick-label", style: { left: `${left}px` } }, tick.label));
+        edge = left + tick.width;
+      }
+      return kept;
+    }
+
+    // -- entries: a line of facts and the headline; the rest on demand --
 
     entryId(assertionId) {
       return `${this.uid}-e-${cssIdent(assertionId)}`;
@@ -663,14 +1370,14 @@
       return document.getElementById(this.entryId(assertionId));
     }
 
-    renderEntry(entry, scale) {
+    renderEntry(entry) {
       const o = entry.occurred || {};
       const span = daySpan(o);
-      const { a, b } = span && scale ? onAxis(span, scale) : { a: span ? span.a : null, b: span ? span.b : null };
-      const vague = span !== null && b > a;
+      const vague = span !== null && (span.b > span.a || span.openStart || span.openEnd);
       const retracted = entry.status === "retracted";
       const headingId = `${this.entryId(entry.assertion_id)}-h`;
-      const classes = ["tlw-entry", `tlw-k-${cssIdent(entry.kind)}`];
+      const kindClass = `tlw-k-${cssIdent(entry.kind)}`;
+      const classes = ["tlw-entry", kindClass];
       if (vague) classes.push("tlw-vague");
       if (retracted) classes.push("tlw-retracted");
       if (entry.disputed_by.length) classes.push("tlw-is-disputed");
@@ -678,9 +1385,15 @@
       if (entry.rank !== "normal") classes.push(`tlw-rank-${entry.rank}`);
       if (this.freshIds.has(entry.assertion_id)) classes.push("tlw-new");
       const key = (part) => `${entry.assertion_id}|${part}`;
+      const panelId = (part) => `${this.entryId(entry.assertion_id)}-${part}`;
+      const open = (part) => this.expanded.has(key(part));
+      const toggle = (part, cls, ...content) => h("button", {
+        type: "button", class: cls, "aria-expanded": String(open(part)), "aria-controls": panelId(part),
+        "data-toggle": key(part), "data-key": key(`${part}-button`),
+      }, ...content);
 
       let when;
-      if (a === null) {
+      if (span === null) {
         when = h("span", { class: "tlw-display" }, o.display || o.edtf || "Date unknown");
       } else if (vague) {
         when = h("span", { class: "tlw-display", title: o.edtf }, o.display || o.edtf);
@@ -690,30 +1403,57 @@
       const qualifiers = [];
       if (o.approximate) qualifiers.push("approximate");
       if (o.uncertain) qualifiers.push("uncertain");
-      const dateBlock = h("div", { class: "tlw-when" },
-        when,
-        vague ? h("span", { class: "tlw-range-text" }, span.openStart || span.openEnd
-          ? "open-ended: one end is not known"
-          : this.rangeNote(o.display, a, b)) : null,
-        qualifiers.length ? h("span", { class: "tlw-qualifier" }, qualifiers.join(", ")) : null,
-        scale && a !== null ? h("span", { class: "tlw-track", "aria-hidden": "true" },
+      let track = null;
+      if (span && this.axis) {
+        const a = span.openStart ? 0 : this.uOf(span.a);
+        const b = span.openEnd ? 1 : this.uOf(span.b + 1);
+        track = h("span", { class: "tlw-track", "aria-hidden": "true" },
           h("span", {
             class: `tlw-track-bar ${vague ? "tlw-track-range" : "tlw-track-day"}`,
-            style: { left: `${scale.x(a)}%`, width: vague ? `${scale.width(a, b)}%` : "" },
-          })) : null);
+            style: vague ? { left: `${a * 100}%`, width: `${(b - a) * 100}%` } : { left: `${((a + b) / 2) * 100}%` },
+          }));
+      }
+      const dateBlock = h("div", { class: "tlw-when" },
+        when,
+        vague ? this.rangeNote(o.display, span) : null,
+        qualifiers.length
+          ? h("span", { class: `tlw-qualifier${/^c\. /.test(o.display || "") && !o.uncertain ? " tlw-said" : ""}` }, qualifiers.join(", "))
+          : null,
+        track);
 
-      const badges = [h("span", { class: `tlw-kind-badge tlw-k-${cssIdent(entry.kind)}` }, kindLabel(entry.kind))];
+      const badges = [h("span", { class: `tlw-kind-badge ${kindClass}` }, kindLabel(entry.kind))];
+      if (entry.disputed_by.length || entry.disputes.length) {
+        const parts = [];
+        if (entry.disputed_by.length) parts.push(h("span", { "aria-hidden": "true" }, "⚠ "), `Disputed by ${entry.disputed_by.length}`);
+        if (entry.disputes.length) {
+          parts.push(h("span", { "aria-hidden": "true" }, entry.disputed_by.length ? " · ⇄ " : "⇄ "),
+            `${entry.disputed_by.length ? "disputes" : "Disputes"} ${entry.disputes.length}`);
+        }
+        badges.push(toggle("disputes", `tlw-badge tlw-badge-toggle ${entry.disputed_by.length ? "tlw-badge-disputed" : "tlw-badge-disputing"}`,
+          ...parts, srOnly(entry.disputed_by.length + entry.disputes.length === 1 ? " entry" : " entries")));
+      }
       if (retracted) badges.push(h("span", { class: "tlw-badge tlw-badge-retracted" }, "Retracted"));
-      if (entry.disputed_by.length) badges.push(h("span", { class: "tlw-badge tlw-badge-disputed" }, h("span", { "aria-hidden": "true" }, "⚠ "), "Disputed"));
       if (entry.rank === "preferred") badges.push(h("span", { class: "tlw-badge tlw-badge-preferred" }, "Preferred account"));
       if (entry.rank === "deprecated") badges.push(h("span", { class: "tlw-badge tlw-badge-deprecated" }, "Deprecated"));
-      if (entry.revisions && entry.revisions.count) {
-        badges.push(h("span", { class: "tlw-badge" }, `Revised ${entry.revisions.count}×`));
+      const history = (entry.revisions && entry.revisions.history) || [];
+      if (history.length) {
+        const fields = [...new Set(history.flatMap((r) => Object.keys(r.after || {})))].map((f) => FIELD_NAMES[f] || f);
+        badges.push(toggle("revisions", "tlw-badge tlw-badge-toggle tlw-badge-revised", `Revised: ${fields.join(", ")}`));
+      } else if (entry.revisions && entry.revisions.count) {
+        badges.push(h("span", { class: "tlw-badge tlw-badge-revised" }, `Revised ${entry.revisions.count}×`));
+      }
+      if (entry.sources.length > 1) {
+        badges.push(h("span", { class: "tlw-source-count" }, `${entry.sources.length} sources`));
       }
 
       const headline = h("h3", { class: "tlw-headline", id: headingId },
-        retracted ? srOnly("Retracted: ") : null,
-        retracted ? h("s", {}, entry.headline) : entry.headline);
+        toggle("details", "tlw-open",
+          retracted ? srOnly("Retracted: ") : null,
+          retracted ? h("s", {}, entry.headline) : entry.headline));
+
+      const retraction = retracted
+        ? h("p", { class: "tlw-retraction" }, h("strong", {}, "Retracted: "), (entry.retraction && entry.retraction.reason) || "")
+        : null;
 
       const who = entry.attributed_to
         ? h("p", { class: "tlw-attribution" }, "According to ", h("strong", {}, entry.attributed_to))
@@ -721,11 +1461,10 @@
       const actors = entry.actors && entry.actors.length
         ? h("p", { class: "tlw-actors" }, "Involving ", entry.actors.join(", "))
         : null;
-      const text = entry.text ? h("p", { class: "tlw-text" }, entry.text) : null;
-      const retraction = retracted
-        ? h("p", { class: "tlw-retraction" }, h("strong", {}, "Retracted: "), (entry.retraction && entry.retraction.reason) || "")
+      const where = entry.location && entry.location.name
+        ? h("p", { class: "tlw-where" }, "Where: ", entry.location.name)
         : null;
-
+      const text = entry.text ? h("p", { class: "tlw-text" }, entry.text) : null;
       const sources = h("div", { class: "tlw-sources" },
         h("p", { class: "tlw-sources-label" },
           entry.corroboration === 1 ? "Source" : `Sources · reported by ${entry.corroboration} outlets`),
@@ -733,8 +1472,9 @@
         entry.first_reported_at
           ? h("p", { class: "tlw-first" }, "First reported ", this.published(entry.first_reported_at))
           : null);
+      const details = h("div", { class: "tlw-details", id: panelId("details"), hidden: !open("details") },
+        who, actors, where, text, sources);
 
-      const disputes = this.renderDisputes(entry, key);
       return h("li", {
         class: classes.join(" "), id: this.entryId(entry.assertion_id), tabindex: "-1",
         "data-assertion-id": entry.assertion_id, "data-kind": entry.kind, "aria-labelledby": headingId,
@@ -744,8 +1484,10 @@
         h("div", { class: "tlw-body" },
           h("div", { class: "tlw-main" },
             h("p", { class: "tlw-badges" }, badges),
-            headline, who, actors, text, retraction, sources),
-          disputes)));
+            headline, retraction),
+          details,
+          this.renderRevisions(entry, history, panelId("revisions"), open("revisions")),
+          this.renderDisputes(entry, key, panelId("disputes"), open("disputes")))));
     }
 
     renderSource(source, key) {
@@ -764,54 +1506,90 @@
       return h("li", { class: "tlw-source" }, outlet, published, quote);
     }
 
-    renderDisputes(entry, key) {
+    // What each revision changed: the earlier value beside the reason, newest last.
+    renderRevisions(entry, history, id, open) {
+      if (!history.length) return null;
+      const value = (field, v) => {
+        if (v === null || v === undefined || v === "") return h("em", {}, "none");
+        if (field === "occurred") return h("span", { title: String(v) }, this.edtfText(v));
+        if (field === "kind") return kindLabel(v);
+        return String(v);
+      };
+      return h("div", { class: "tlw-revisions", id, hidden: !open, role: "region", "aria-label": `Revisions of “${entry.headline}”` },
+        h("ol", { class: "tlw-revision-list" }, history.map((revision) => h("li", { class: "tlw-revision" },
+          h("p", { class: "tlw-revision-when" },
+            h("strong", {}, `Revised (reported ${this.published(revision.reported_at)})`), revision.reason ? `: ${revision.reason}` : ""),
+          h("dl", { class: "tlw-revision-changes" }, Object.keys(revision.after || {}).flatMap((field) => [
+            h("dt", {}, `Earlier ${FIELD_NAMES[field] || field}`),
+            h("dd", { class: "tlw-revision-before", "data-field": field }, value(field, (revision.before || {})[field])),
+          ]))))));
+    }
+
+    // One line per entry on the other side of a contradiction (headline, who, when), each a link
+    // to it; the note of the dispute, when there is one, on demand. The other entry's own text is
+    // not repeated here: it is one link away.
+    renderDisputes(entry, key, id, open) {
       if (!entry.disputed_by.length && !entry.disputes.length) return null;
-      const byId = new Map(this.data.entries.map((e) => [e.assertion_id, e]));
       const notes = new Map();
       for (const note of entry.dispute_notes || []) notes.set(note.by, note.note);
-      const card = (otherId, direction) => {
-        const other = byId.get(otherId);
+      const line = (otherId, direction) => {
+        const other = this.byId.get(otherId);
         const hidden = other && !this.isShown(other);
         const note = direction === "by" ? notes.get(otherId) : ((other && other.dispute_notes) || []).find((n) => n.by === entry.assertion_id);
-        return h("li", { class: "tlw-dispute-card" },
+        const noteText = note && (typeof note === "string" ? note : note.note);
+        // Who, when (kept whole on one line), and why the other side may not be in the list.
+        const meta = other
+          ? [
+            other.attributed_to,
+            other.occurred && h("span", { class: "tlw-dispute-date" }, other.occurred.display || other.occurred.edtf),
+            other.status === "retracted" ? "retracted" : null,
+            hidden ? "hidden by the filters" : null,
+          ].filter(Boolean).flatMap((part, index) => (index ? [" · ", part] : [part]))
+          : [];
+        return h("li", { class: "tlw-dispute-line" },
           h("a", {
             class: "tlw-dispute-link", href: `#${this.entryId(otherId)}`, "data-target": otherId,
             "data-key": key(`${direction}:${otherId}`),
           }, other ? other.headline : otherId),
-          other ? h("span", { class: "tlw-dispute-meta" },
-            [other.attributed_to, other.occurred && (other.occurred.display || other.occurred.edtf)].filter(Boolean).join(" · "),
-            other.status === "retracted" ? " · retracted" : "",
-            hidden ? " · hidden by the filters" : "") : null,
-          note ? h("p", { class: "tlw-dispute-note" }, typeof note === "string" ? note : note.note) : null);
+          meta.length ? h("span", { class: "tlw-dispute-meta" }, meta) : null,
+          noteText ? h("details", { class: "tlw-dispute-why", "data-key": key(`why-${direction}:${otherId}`) },
+            h("summary", { "data-key": key(`why-s-${direction}:${otherId}`) }, "Why", srOnly(` they disagree: ${other ? other.headline : otherId}`)),
+            h("p", { class: "tlw-dispute-note" }, noteText)) : null);
       };
       const block = (label, marker, ids, direction) => ids.length
         ? [h("p", { class: `tlw-dispute-label tlw-dispute-${direction}` }, h("span", { class: "tlw-marker", "aria-hidden": "true" }, marker), label),
-          h("ul", { class: "tlw-dispute-list" }, ids.map((id) => card(id, direction)))]
+          h("ul", { class: "tlw-dispute-list" }, ids.map((otherId) => line(otherId, direction)))]
         : [];
-      return h("aside", { class: "tlw-disputes", "aria-label": `Contradictions of “${entry.headline}”` },
+      return h("aside", { class: "tlw-disputes", id, hidden: !open, "aria-label": `Contradictions of “${entry.headline}”` },
         block("Disputed by", "⚠", entry.disputed_by, "by"),
         block("Disputes", "⇄", entry.disputes, "of"));
     }
 
-    isShown(entry) {
-      return (this.showRetracted || entry.status !== "retracted") && (!this.selectedKinds || this.selectedKinds.has(entry.kind));
-    }
-
     // The display wording ("January 2026", "c. Jan 24") says how the sources put it; the note
     // says what range that means, unless the wording already is that range.
-    rangeNote(display, a, b) {
-      const start = new Date(a * DAY_MS);
-      const end = new Date(b * DAY_MS);
-      const text = typeof this.dates.formatRange === "function"
-        ? this.dates.formatRange(start, end)
-        : `${this.dates.format(start)} – ${this.dates.format(end)}`;
+    // (A note the wording already says, marked tlw-said, is left out on a narrow screen.)
+    rangeNote(display, span) {
+      if (span.openStart || span.openEnd) return h("span", { class: "tlw-range-text" }, "open-ended: one end is not known");
+      const text = this.rangeText(span.a, span.b);
       const plain = (value) => String(value || "").replace(/[\s\u2009\u202f–-]+/g, " ").trim();
-      return plain(text) === plain(display) ? "exact day not known" : `sometime ${text}`;
+      return plain(text) === plain(display)
+        ? h("span", { class: "tlw-range-text tlw-said" }, "exact day not known")
+        : h("span", { class: "tlw-range-text" }, `sometime ${text}`);
     }
 
     // -- interaction --
 
     onListClick(event) {
+      const button = event.target.closest("[data-toggle]");
+      if (button && this.listEl.contains(button)) {
+        const key = button.getAttribute("data-toggle");
+        const open = !this.expanded.has(key);
+        if (open) this.expanded.add(key); else this.expanded.delete(key);
+        button.setAttribute("aria-expanded", String(open));
+        const panel = document.getElementById(button.getAttribute("aria-controls"));
+        if (panel) panel.hidden = !open;
+        return;
+      }
       const link = event.target.closest(".tlw-dispute-link");
       if (!link) return;
       event.preventDefault();
@@ -837,7 +1615,7 @@
       target.classList.add("tlw-flash");
     }
 
-    // Hover or focus on a dispute link lights up both sides; on an entry, its mark on the axis.
+    // Hover or focus on a dispute link lights up both sides; on an entry, its mark in the overview.
     onPoint(event, on) {
       const link = event.target.closest(".tlw-dispute-link");
       if (link) {
@@ -847,7 +1625,13 @@
       }
       const entry = event.target.closest(".tlw-entry");
       if (entry) {
-        const mark = this.axisEl.querySelector(`[data-assertion-id="${CSS.escape(entry.dataset.assertionId)}"]`);
+        const id = entry.dataset.assertionId;
+        let mark = this.lanesEl.querySelector(`[data-assertion-id="${CSS.escape(id)}"]`);
+        if (!mark) {
+          const shown = this.byId && this.byId.get(id);
+          const span = shown && daySpan(shown.occurred);
+          if (span) mark = this.lanesEl.querySelector(`[data-group="${CSS.escape(`${isoDay(span.a)}/${isoDay(span.b)}`)}"]`);
+        }
         if (mark) mark.classList.toggle("tlw-mark-active", on);
       }
     }
@@ -938,16 +1722,20 @@
       this.updateAsOfControl();
       this.updateLiveStatus();
       const behind = !this.data || event.version > this.data.version;
-      if (this.asOfVersion === null && behind) this.refresh().catch((error) => this.fail(error));
+      if (this.cut() === null && behind) this.refresh().catch((error) => this.fail(error));
     }
 
     updateLiveStatus() {
       if (!this.live) return;
-      if (this.asOfVersion !== null) {
+      if (this.clock === "recorded" && this.asOfVersion !== null) {
         const newer = this.headVersion - this.asOfVersion;
         this.setStatus(`Showing version ${this.asOfVersion}; ${newer} newer ${newer === 1 ? "event" : "events"} since`);
+      } else if (this.clock === "reported" && this.reportedTime()) {
+        const time = this.reportedTime();
+        const later = this.publicationTimes().filter((t) => t.at > time.at).reduce((n, t) => n + t.events.length, 0);
+        this.setStatus(`Showing what had been reported by ${time ? this.published(time.text) : "then"}; ${later} later ${later === 1 ? "event" : "events"}`);
       } else {
-        this.setStatus(this.connected ? "Live: new entries appear as they are recorded" : "Reconnecting…");
+        this.setStatus(this.connected ? "Live: new entries appear here" : "Reconnecting…");
       }
       this.el.setAttribute("data-live", this.connected ? "connected" : "reconnecting");
     }
@@ -962,6 +1750,7 @@
       clearTimeout(this.slideTimer);
       for (const timer of this.timers) clearTimeout(timer);
       if (this.source) this.source.close();
+      if (this.resizer) this.resizer.disconnect();
       this.el.replaceChildren();
       this.el.classList.remove("tlw");
     }
