@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
         "worker", help="run the webhook dispatcher alone (any number of workers can share one database)"
     )
 
+    project = commands.add_parser(
+        "project", help="keep the assertion index following the log (one process at a time projects on PostgreSQL)"
+    )
+    project.add_argument("--once", action="store_true", help="bring the index up to the head, then exit")
+
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="create a key; prints it alone on the last line")
     create.add_argument("--name", required=True)
@@ -79,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         "migrate": _migrate,
         "serve": _serve,
         "worker": _worker,
+        "project": _project,
         "keys": _keys,
         "import": _import,
         "export": _export,
@@ -112,6 +118,53 @@ def _serve(args, settings: Settings) -> int:
         limit_concurrency=settings.max_connections or None,
     )
     return 0
+
+
+def _project(args, settings: Settings) -> int:
+    import asyncio
+    import logging
+    import signal
+
+    from app.db import create_engine
+    from app.projections.index.follower import IndexFollower, Leadership
+    from app.projections.index.projector import Projector
+    from app.projections.reader import Timelines
+    from app.projections.snapshots import SnapshotStore
+    from app.store import EventStore
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = create_engine(settings.database_url, durability=settings.durability)
+    store = EventStore(engine)
+    projector = Projector(store, Timelines(store, SnapshotStore(engine)))
+    leadership = Leadership(engine)
+    try:
+        if args.once:
+            if not leadership.held():
+                print(
+                    f"timeline: another process keeps the assertion index; it is at position {projector.position()}",
+                    file=sys.stderr,
+                )
+                return 1
+            position = projector.catch_up()
+            print(f"the assertion index is at position {position} (head {store.head_position()})")
+            return 0
+
+        follower = IndexFollower(projector, leadership)
+
+        async def run() -> None:
+            stopped = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stopped.set)
+            follower.start()
+            await stopped.wait()
+            await follower.stop()
+
+        asyncio.run(run())
+        return 0
+    finally:
+        leadership.release()
+        engine.dispose()
 
 
 def _worker(args, settings: Settings) -> int:

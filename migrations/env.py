@@ -4,6 +4,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
+import app.projections.index.tables  # noqa: F401  (registers the assertion index tables on metadata)
 import app.intake.tables  # noqa: F401  (registers the intake tables on metadata)
 import app.webhooks.tables  # noqa: F401  (registers the webhook tables on metadata)
 from app.config import Settings

@@ -22,6 +22,8 @@ from app.db import create_engine
 from app.intake.articles import Articles
 from app.intake.service import Intake
 from app.notify import AppendSignal
+from app.projections.index.follower import IndexFollower, Leadership
+from app.projections.index.projector import Projector
 from app.projections.reader import Timelines
 from app.projections.reads import TimelineReads
 from app.projections.snapshots import SnapshotStore
@@ -49,9 +51,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             # once through the append signal, other processes' appends are found by polling.
             app.state.dispatcher = Dispatcher(engine, settings, signal=app.state.appended)
             app.state.dispatcher.start()
+        # The assertion index follows the log in the background (and reads bring it up to date).
+        app.state.reads.follower.start()
         try:
             yield
         finally:
+            await app.state.reads.follower.stop()
             if app.state.dispatcher is not None:
                 await app.state.dispatcher.stop()
                 app.state.dispatcher = None
@@ -75,7 +80,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.subscriptions = Subscriptions(engine, rotation_grace_seconds=settings.webhook_rotation_grace_seconds)
     app.state.webhook_policy = DestinationPolicy.from_env(settings.webhook_allow_networks, settings.webhook_allow_http)
     app.state.dispatcher = None
-    app.state.reads = TimelineReads(app.state.store, app.state.timelines)
+    projector = Projector(app.state.store, app.state.timelines)
+    follower = IndexFollower(projector, Leadership(engine), app.state.appended)
+    app.state.reads = TimelineReads(app.state.store, app.state.timelines, follower)
     app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine))
 
     problems.install(app)
@@ -93,7 +100,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @app.get("/healthz", tags=["health"], responses={200: {"model": HealthOut}})
     def healthz():
         """Liveness: the process is up and the database answers."""
-        return {"status": "ok", "head_position": app.state.store.head_position()}
+        progress = app.state.reads.follower.projector.progress()
+        return {
+            "status": "ok",
+            "head_position": progress.head,
+            "assertion_index": {"position": progress.position, "lag": progress.lag},
+        }
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)  # outside: times BodySizeLimit's reads

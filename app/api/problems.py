@@ -132,6 +132,8 @@ def domain_errors() -> dict[type[Exception], DomainError]:
     """
     from app import commands
     from app.intake import service as intake
+    from app.projections.index.query import InvalidCursor
+    from app.projections.reads import PositionNotReached
     from app.store import DuplicateEventId, IdempotencyKeyReused, VersionConflict
     from app.webhooks.subscriptions import OwnerRevoked, SubscriptionNotFound, UnusableOwner
 
@@ -147,6 +149,14 @@ def domain_errors() -> dict[type[Exception], DomainError]:
         intake.ProposalNotFound: DomainError(404, "proposal-not-found"),
         intake.AlreadyDecided: DomainError(
             409, "already-decided", lambda e: {"decision": e.decision.decision, "decided_by": e.decision.decided_by}
+        ),
+        InvalidCursor: DomainError(
+            422, "invalid-cursor", lambda e: {"errors": [{"field": "cursor", "message": str(e)}]}
+        ),
+        PositionNotReached: DomainError(
+            422,
+            "position-not-reached",
+            lambda e: {"head_position": e.head, "errors": [{"field": "min_position", "message": str(e)}]},
         ),
         SubscriptionNotFound: DomainError(404, "subscription-not-found"),
         OwnerRevoked: DomainError(409, "owner-revoked"),

@@ -315,12 +315,18 @@ class AssertionOut(EntryOut):
     incident_id: str
 
 
+class AssertionCutOffOut(CutOffOut):
+    as_of_position: int | None
+
+
 class AssertionPageOut(BaseModel):
-    cut_off: CutOffOut
-    total: int
+    cut_off: AssertionCutOffOut
+    position: int = Field(description="the global log position the answer reflects")
+    total: int = Field(description="how many assertions match, at that position")
     offset: int
     limit: int
-    next_offset: int | None
+    next_offset: int | None = Field(description="pass as offset for the next page (offset paging); null at the end")
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null at the end")
     assertions: list[AssertionOut]
 
 
@@ -385,6 +391,12 @@ class ReplayOut(BaseModel):
     queued: int
 
 
+class IndexProgressOut(BaseModel):
+    position: int = Field(description="the log position the assertion index reflects")
+    lag: int = Field(description="positions behind the head")
+
+
 class HealthOut(BaseModel):
     status: str = Field(examples=["ok"])
     head_position: int = Field(description="the last global position in the log")
+    assertion_index: IndexProgressOut

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.projections.index.follower import IndexFollower, Leadership
+from app.projections.index.projector import Projector
+from app.projections.index.query import LAST, AssertionIndex, Cursor
 from app.projections.reader import Timelines
 from app.projections.timeline import CutOff, Filters, entries
 from app.store import EventStore, IncidentNotFound, StoredEvent
@@ -41,11 +44,32 @@ class Changes:
 class AssertionPage:
     total: int
     assertions: list[dict[str, Any]]
+    position: int = 0  # the log position the answer reflects
+    next_cursor: str | None = None
+    folded: bool = False  # answered by folding every incident, not from the assertion index
+
+
+class PositionNotReached(Exception):
+    def __init__(self, wanted: int, head: int, *, waited: bool = False):
+        self.wanted, self.head = wanted, head
+        if waited:
+            message = f"the assertion index reached only position {head} of {wanted} in time; try again shortly"
+        else:
+            message = f"position {wanted} is past the end of the log (position {head})"
+        super().__init__(message)
+
+
+# How long a read may spend bringing the assertion index up to the head before it answers at the
+# position the index has reached (the answer says which).
+CATCH_UP_SECONDS = 2.0
+MIN_POSITION_SECONDS = 10.0  # how long `min_position` may wait, in all
 
 
 class TimelineReads:
-    def __init__(self, store: EventStore, timelines: Timelines):
+    def __init__(self, store: EventStore, timelines: Timelines, follower: IndexFollower | None = None):
         self.store, self.timelines = store, timelines
+        self.follower = follower or IndexFollower(Projector(store, timelines), Leadership(store.engine))
+        self.index = AssertionIndex(store.engine)
 
     def current_version(self, incident_id: str) -> int:
         version = self.store.stream_version(incident_id)
@@ -91,9 +115,48 @@ class TimelineReads:
         return Changes(since_version, until_version, added, changed, retracted)
 
     def assertions(
+        self,
+        cut_off: CutOff,
+        filters: Filters,
+        *,
+        incidents: set[str],
+        limit: int,
+        offset: int = 0,
+        as_of_position: int | None = None,
+        min_position: int | None = None,
+        cursor: Cursor | None = None,
+    ) -> AssertionPage:
+        """Assertions across incidents at a cut-off, ordered by when they happened, a page at a time.
+
+        Served from the assertion index, brought up to the head first (within CATCH_UP_SECONDS, and
+        at least to `min_position`); cut-offs the index does not hold yet (a per-incident version,
+        a publication time) are answered by folding every incident.
+        """
+        head = self.store.head_position()
+        if min_position is not None and min_position > head:
+            raise PositionNotReached(min_position, head)
+        if cut_off.as_of_version is not None or cut_off.reported_as_of is not None:
+            page = self.fold_assertions(cut_off, filters, incidents=incidents, limit=limit, offset=offset)
+            return AssertionPage(page.total, page.assertions, head, None, folded=True)
+        wanted = head if cursor is None else cursor.position
+        if as_of_position is not None:
+            wanted = min(wanted, as_of_position)
+        if cut_off.as_of is not None:
+            wanted = min(wanted, self.store.position_at(cut_off.as_of))
+        reached = self.follower.reach(wanted, budget_seconds=CATCH_UP_SECONDS)
+        if min_position is not None and reached < min(min_position, wanted):
+            reached = self.follower.reach(min(min_position, wanted), budget_seconds=MIN_POSITION_SECONDS)
+            if reached < min(min_position, wanted):
+                raise PositionNotReached(min_position, reached, waited=True)
+        found = self.index.page(
+            min(reached, wanted), filters, incidents=incidents, limit=limit, offset=offset, cursor=cursor
+        )
+        return AssertionPage(found.total, found.assertions, found.position, found.next_cursor)
+
+    def fold_assertions(
         self, cut_off: CutOff, filters: Filters, *, incidents: set[str], limit: int, offset: int
     ) -> AssertionPage:
-        """Assertions across incidents at a cut-off, ordered by when they happened, a page at a time."""
+        """The same answer by folding every incident: the reference the index is held to."""
         found: list[dict[str, Any]] = []
         for incident_id, current, _opened in self.store.list_streams():
             if incidents and incident_id not in incidents:
@@ -105,8 +168,8 @@ class TimelineReads:
             found.extend({"incident_id": incident_id, **entry} for entry in entries(state, filters))
         found.sort(
             key=lambda e: (
-                e["occurred"].get("earliest") or "9999",
-                e["occurred"].get("latest") or "9999",
+                e["occurred"].get("earliest") or LAST,
+                e["occurred"].get("latest") or LAST,
                 e["incident_id"],
                 e["recorded_version"],
             )

@@ -285,6 +285,19 @@ class EventStore:
             ).scalar()
         return version or 0
 
+    def position_at(self, moment: datetime) -> int:
+        """The last global position recorded at `moment` (inclusive); 0 before the first event."""
+        # recorded_at never decreases along the global position (app.store.appenders), so what
+        # was recorded by `moment` is a prefix of the log: one step down the recorded_at index.
+        with self.engine.connect() as conn:
+            position = conn.execute(
+                sa.select(events.c.position)
+                .where(events.c.recorded_at <= moment)
+                .order_by(events.c.recorded_at.desc(), events.c.position.desc())
+                .limit(1)
+            ).scalar()
+        return position or 0
+
     def data_values(self, incident_id: str, event_type: str, key: str) -> set[str]:
         """The distinct values of `data[key]` over one incident's events of one type."""
         where = (events.c.incident_id == incident_id, events.c.type == event_type)

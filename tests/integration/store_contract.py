@@ -196,6 +196,7 @@ class StoreContract:
         from alembic.migration import MigrationContext
 
         import app.intake.tables  # noqa: F401  (every table module registers on the one metadata)
+        import app.projections.index.tables  # noqa: F401
         import app.webhooks.tables  # noqa: F401
         from app.store.tables import metadata
 

@@ -14,6 +14,7 @@ from app.api.deps import Reader, ReadsDep
 from app.api.exports import render_export
 from app.api.problems import Problem, documented
 from app.api.schemas import AssertionPageOut, ChangesOut, TimelineJsOut, TimelineOut
+from app.projections.index.query import Cursor
 from app.projections.reads import CutOffsReversed
 from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters
 from events.admissible import MAX_BIGINT, MAX_INT, time_problem
@@ -195,19 +196,45 @@ def assertions(
         str | None, Query(description="who made the claim (case-insensitive, part of the name)")
     ] = None,
     source: Annotated[str | None, Query(description="only assertions this outlet reported")] = None,
+    as_of_position: Annotated[
+        int | None, Query(ge=0, le=MAX_BIGINT, description="what the log held up to this global position")
+    ] = None,
+    min_position: Annotated[
+        int | None,
+        Query(ge=0, le=MAX_BIGINT, description="answer only once this position is reflected (read your own writes)"),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=500, description="next_cursor of the previous page: the next page, as of the same position"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
 ):
-    """Assertions across incidents, with the same cut-offs and filters as a timeline, a page at a time."""
+    """Assertions across incidents, with the same cut-offs and filters as a timeline, a page at a time.
+
+    Page with `next_cursor` (stable while others append: every page is read at the first page's
+    position) or with `offset`.
+    """
     filters = Filters(
         filters.kinds, filters.occurred_from, filters.occurred_to, filters.include_retracted, attributed_to, source
     )
-    page = reads.assertions(cut_off, filters, incidents=set(incident or []), limit=limit, offset=offset)
+    page = reads.assertions(
+        cut_off,
+        filters,
+        incidents=set(incident or []),
+        limit=limit,
+        offset=offset,
+        as_of_position=as_of_position,
+        min_position=min_position,
+        cursor=Cursor.decode(cursor) if cursor else None,
+    )
     return {
-        "cut_off": describe_cut_off(cut_off),
+        "cut_off": {**describe_cut_off(cut_off), "as_of_position": as_of_position},
+        "position": page.position,
         "total": page.total,
         "offset": offset,
         "limit": limit,
-        "next_offset": offset + limit if offset + limit < page.total else None,
+        "next_offset": offset + limit if cursor is None and offset + limit < page.total else None,
+        "next_cursor": page.next_cursor,
         "assertions": page.assertions,
     }

@@ -1,0 +1,129 @@
+"""Running the projector: in `timeline serve`, and alone as `timeline project`.
+
+On PostgreSQL exactly one process projects at a time: the one holding a session advisory lock
+on its own connection. The others try for the lock on every poll, so when the holder dies (its
+connection closes and PostgreSQL releases the lock) another takes over within a poll. Reads in a
+process that does not hold the lock wait for the holder to reach their position instead of
+projecting themselves. On SQLite the database's single writer serializes projectors, and the
+checkpoint's compare-and-set (app.projections.index.projector) keeps any two from writing one
+batch twice, so every process may project.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any
+
+import anyio
+import sqlalchemy as sa
+
+from app.notify import AppendSignal
+from app.projections.index.projector import Projector
+
+log = logging.getLogger("timeline.index")
+
+ADVISORY_KEY = 0x7469_6D65_6C69_6E65 & 0x7FFF_FFFF_FFFF_FFFF  # "timeline", as a bigint
+POLL_SECONDS = 0.5
+
+
+class Leadership:
+    """Whether this process may project now (always on SQLite; the lock holder on PostgreSQL)."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        self._connection: Any = None
+        self._lock = threading.Lock()
+
+    def held(self) -> bool:
+        if not self._postgres:
+            return True
+        with self._lock:
+            if self._connection is not None:
+                try:
+                    self._connection.exec_driver_sql("SELECT 1")
+                    return True
+                except sa.exc.DBAPIError:
+                    self._drop()
+            connection = self.engine.connect()
+            try:
+                got = connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({ADVISORY_KEY})").scalar()
+                connection.commit()
+            except BaseException:
+                connection.close()
+                raise
+            if not got:
+                connection.close()
+                return False
+            self._connection = connection
+            log.info("this process now keeps the assertion index")
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            try:
+                # Ends the session (not back to the pool, which may be gone): that releases the lock.
+                self._connection.invalidate()
+                self._connection.close()
+            finally:
+                self._connection = None
+
+
+class IndexFollower:
+    def __init__(self, projector: Projector, leadership: Leadership, signal: AppendSignal | None = None):
+        self.projector = projector
+        self.leadership = leadership
+        self.signal = signal
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+        self._wake = asyncio.Event()
+
+    def reach(self, position: int, *, budget_seconds: float) -> int:
+        """Bring the index to `position` (or as near as the budget allows) and return where it is."""
+        if self.leadership.held():
+            return self.projector.catch_up(up_to=position, budget_seconds=budget_seconds)
+        deadline = time.monotonic() + budget_seconds
+        reached = self.projector.position()
+        while reached < position and time.monotonic() < deadline:
+            time.sleep(0.02)
+            reached = self.projector.position()
+        return reached
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run())
+
+    async def stop(self) -> None:
+        """Let the batch in hand finish (its thread cannot be interrupted), then release the lock."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=30)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                pass
+        self.leadership.release()
+
+    async def run(self) -> None:
+        """Follow the log: at once on an append in this process, else every POLL_SECONDS."""
+        while not self._stopping:
+            generation = self.signal.generation if self.signal else 0
+            try:
+                if await anyio.to_thread.run_sync(self.leadership.held):
+                    await anyio.to_thread.run_sync(self.projector.catch_up)
+            except Exception:
+                log.exception("the assertion index could not follow the log; trying again")
+            if self._stopping:
+                break
+            waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
+            if self.signal is not None:
+                waits.append(asyncio.ensure_future(self.signal.wait(generation, POLL_SECONDS)))
+            _, pending = await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in pending:
+                waiting.cancel()

@@ -1,0 +1,271 @@
+"""The projector: keeps the assertion index following the global log.
+
+Why the index answers exactly what the fold answers. The fold of an incident's events up to a
+position P gives each assertion one entry. The projector applies the same fold (app.projections.
+timeline.apply), event by event in position order, to each incident's state, and after each event
+renders the assertions that event can change (the ones it names); a rendered entry that differs
+from the one before becomes a new row from that event's position, and closes the previous row
+there. So for every P, the rows with from_position <= P < to_position are the fold's entries at P,
+rendered by the same function.
+
+THE ORDERING DECISION OF THE INDEX. Rows are written in batches of consecutive positions after
+the checkpoint, and the checkpoint moves to the batch's last position in the same transaction,
+as its first statement, and only if it still holds the position the batch started from (a
+compare-and-set). So a crash anywhere loses the whole batch or none of it (no event skipped or
+applied twice), and two projectors that read the same checkpoint cannot both write: the second
+waits on the checkpoint row (PostgreSQL's row lock, SQLite's single writer) and then finds it
+moved, rolls back and drops what it had folded. The log it follows is gap-free and becomes visible
+in position order (app.store.appenders), so reading after the checkpoint never misses an event.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from app.db import writer
+from app.projections.index.tables import assertion_index_checkpoint, assertion_state_outlets, assertion_states
+from app.projections.reader import Timelines
+from app.projections.timeline import PROJECTION_VERSION, apply, render_entry
+from app.store import EventStore, StoredEvent
+
+log = logging.getLogger("timeline.index")
+
+# The index's own version and the fold's: either changing rebuilds the index from the log.
+INDEX_VERSION = PROJECTION_VERSION * 1000 + 1
+BATCH = 1000
+CACHED_INCIDENTS = 2000
+
+
+class CheckpointMoved(Exception):
+    """Another projector wrote this batch first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    position: int  # the position the index covers
+    head: int  # the log's head when last looked at
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.head - self.position)
+
+
+def state_row(incident_id: str, assertion_id: str, position: int, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The index row for an entry rendered at `position` (its columns are read off the entry)."""
+    occurred = entry["occurred"]
+    return {
+        "incident_id": incident_id,
+        "assertion_id": assertion_id,
+        "from_position": position,
+        "to_position": None,
+        "kind": entry["kind"],
+        "earliest": occurred.get("earliest"),
+        "latest": occurred.get("latest"),
+        "precision": occurred.get("precision"),
+        "attributed_to_folded": (entry["attributed_to"] or "").lower(),
+        "status": entry["status"],
+        "rank": entry["rank"],
+        "disputed": bool(entry["disputed_by"]),
+        "disputes": bool(entry["disputes"]),
+        "source_count": len(entry["sources"]),
+        "recorded_version": entry["recorded_version"],
+        "first_reported_at": entry["first_reported_at"],
+        "entry": {"incident_id": incident_id, **entry},
+    }
+
+
+def rendered(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry as a timeline renders it, sharing nothing with the state the fold goes on changing."""
+    return copy.deepcopy(render_entry(entry))
+
+
+def named_assertions(event: StoredEvent) -> set[str]:
+    """The assertions an event can change: those it names."""
+    return {
+        value for value in (event.data.get("assertion_id"), event.data.get("by_assertion_id")) if isinstance(value, str)
+    }
+
+
+class Projector:
+    def __init__(self, store: EventStore, timelines: Timelines, *, batch: int = BATCH):
+        self.store = store
+        self.engine: Engine = store.engine
+        self.timelines = timelines
+        self.batch = batch
+        self._states: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # One catch-up at a time in this process (the checkpoint's compare-and-set guards across
+        # processes; this only saves folding the same batch twice here).
+        self._lock = threading.Lock()
+        self._version_checked = False
+
+    # -- the checkpoint -------------------------------------------------------------------------
+
+    def position(self) -> int:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(assertion_index_checkpoint).where(assertion_index_checkpoint.c.id == 1)
+            ).first()
+        return row.position if row is not None and row.projection_version == INDEX_VERSION else 0
+
+    def progress(self) -> Progress:
+        return Progress(self.position(), self.store.head_position())
+
+    def ensure_current_version(self) -> None:
+        """Start the index afresh if it was made by another version of the projection (or never)."""
+        try:
+            self._reset_unless_current()
+        except sa.exc.IntegrityError:
+            pass  # another process created the checkpoint row at the same moment: it is there now
+        self._states.clear()
+
+    def _reset_unless_current(self) -> None:
+        with writer(self.engine.connect()) as conn, conn.begin():
+            row = conn.execute(
+                sa.select(assertion_index_checkpoint).where(assertion_index_checkpoint.c.id == 1)
+            ).first()
+            if row is not None and row.projection_version == INDEX_VERSION:
+                return
+            if row is not None:
+                log.info(
+                    "the assertion index was made by version %s; rebuilding it for %s",
+                    row.projection_version,
+                    INDEX_VERSION,
+                )
+            conn.execute(sa.delete(assertion_state_outlets))
+            conn.execute(sa.delete(assertion_states))
+            conn.execute(sa.delete(assertion_index_checkpoint))
+            conn.execute(
+                sa.insert(assertion_index_checkpoint).values(id=1, position=0, projection_version=INDEX_VERSION)
+            )
+        self._states.clear()
+
+    # -- following the log ----------------------------------------------------------------------
+
+    def catch_up(self, *, up_to: int | None = None, budget_seconds: float | None = None) -> int:
+        """Project batches until the index reaches `up_to` (default: the head), or the budget runs out.
+
+        Returns the position the index covers.
+        """
+        deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+        with self._lock:
+            if not self._version_checked:
+                self.ensure_current_version()
+                self._version_checked = True
+            position = self.position()
+            target = self.store.head_position() if up_to is None else up_to
+            while position < target:
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+                events = self.store.read_all(after_position=position, limit=self.batch, up_to_position=target)
+                if not events:
+                    break
+                try:
+                    self._write(position, events)
+                except CheckpointMoved:
+                    self._states.clear()
+                    moved_to = self.position()
+                    if moved_to <= position:
+                        # Not moved on by a peer: the checkpoint now belongs to another version.
+                        log.warning("the assertion index is kept by another version of the service; not projecting")
+                        self._version_checked = False
+                        return moved_to
+                    position = moved_to
+                    continue
+                except BaseException:
+                    self._states.clear()  # what was folded in memory was not written
+                    raise
+                position = events[-1].position
+            return position
+
+    def _write(self, start: int, events: Sequence[StoredEvent]) -> None:
+        rows_in_order: list[dict[str, Any]] = []
+        opened: dict[tuple[str, str], dict[str, Any]] = {}  # the newest row of each assertion in this batch
+        to_close: dict[tuple[str, str], int] = {}  # rows open before the batch -> where they end
+        for event in events:
+            state = self._state_before(event)
+            named = named_assertions(event) & state["assertions"].keys()
+            before = {name: rendered(state["assertions"][name]) for name in named}
+            apply(state, event)
+            self._states[event.incident_id] = state
+            for name in named_assertions(event) & state["assertions"].keys():
+                after = rendered(state["assertions"][name])
+                if before.get(name) == after:
+                    continue
+                key = (event.incident_id, name)
+                if key in opened:
+                    opened[key]["to_position"] = event.position
+                    opened[key] = state_row(event.incident_id, name, event.position, after)
+                    rows_in_order.append(opened[key])
+                else:
+                    if name in before:
+                        to_close[key] = event.position
+                    opened[key] = state_row(event.incident_id, name, event.position, after)
+                    rows_in_order.append(opened[key])
+            while len(self._states) > CACHED_INCIDENTS:
+                self._states.popitem(last=False)
+
+        # BEGIN IMMEDIATE on SQLite: the write lock before the compare-and-set reads the checkpoint.
+        with writer(self.engine.connect()) as conn, conn.begin():
+            moved = conn.execute(
+                sa.update(assertion_index_checkpoint)
+                .where(
+                    assertion_index_checkpoint.c.id == 1,
+                    assertion_index_checkpoint.c.position == start,
+                    assertion_index_checkpoint.c.projection_version == INDEX_VERSION,
+                )
+                .values(position=events[-1].position)
+            )
+            if moved.rowcount != 1:
+                raise CheckpointMoved()
+            self._close(conn, to_close)
+            self._insert(conn, rows_in_order)
+
+    def _state_before(self, event: StoredEvent) -> dict[str, Any]:
+        state = self._states.get(event.incident_id)
+        if state is not None and state["version"] == event.version - 1:
+            self._states.move_to_end(event.incident_id)
+            return state
+        return self.timelines.state(event.incident_id, event.version - 1)
+
+    @staticmethod
+    def _close(conn: Connection, to_close: Mapping[tuple[str, str], int]) -> None:
+        if not to_close:
+            return
+        conn.execute(
+            sa.update(assertion_states)
+            .where(
+                assertion_states.c.incident_id == sa.bindparam("k_incident"),
+                assertion_states.c.assertion_id == sa.bindparam("k_assertion"),
+                assertion_states.c.to_position.is_(None),
+            )
+            .values(to_position=sa.bindparam("k_to")),
+            [
+                {"k_incident": incident_id, "k_assertion": assertion_id, "k_to": position}
+                for (incident_id, assertion_id), position in to_close.items()
+            ],
+        )
+
+    @staticmethod
+    def _insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        ids = conn.execute(
+            sa.insert(assertion_states).returning(assertion_states.c.id, sort_by_parameter_order=True), list(rows)
+        ).scalars()
+        outlets = [
+            {"state_id": state_id, "outlet_folded": outlet}
+            for state_id, row in zip(ids, rows, strict=True)
+            for outlet in sorted({source["outlet"].lower() for source in row["entry"]["sources"]})
+        ]
+        if outlets:
+            conn.execute(sa.insert(assertion_state_outlets), outlets)

@@ -1,0 +1,74 @@
+"""The assertion index's tables (created by migration 0007).
+
+`assertion_states`: one row per state an assertion was in, and the span of global log positions it
+held for — from the position of the event that made it (inclusive) to the position of the event
+that replaced it (exclusive; NULL while it is current). A read at position P takes the rows with
+`from_position <= P < to_position`: exactly one per assertion recorded by P. The columns beside
+`entry` (the entry as a timeline renders it) are what the queries filter and sort on.
+
+`assertion_state_outlets`: the outlets of each row's sources, folded to lower case, for the
+`outlet` filter.
+
+`assertion_index_checkpoint`: one row, the position the rows cover and the projection's version;
+it moves in the same transaction as the rows it covers.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.store.tables import metadata
+
+RowId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def Ordered(length: int) -> sa.types.TypeEngine:
+    """Text that sorts by code point, as Python does (PostgreSQL's default collation may not)."""
+    return sa.String(length).with_variant(
+        sa.String(length, collation="C"), "postgresql"
+    )  # SQLite's rowid alias needs INTEGER
+
+
+assertion_states = sa.Table(
+    "assertion_states",
+    metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", Ordered(80), nullable=False),
+    sa.Column("assertion_id", sa.String(200), nullable=False),
+    sa.Column("from_position", sa.BigInteger, nullable=False),
+    sa.Column("to_position", sa.BigInteger, nullable=True),
+    sa.Column("kind", sa.String(100), nullable=False),
+    # ISO days ("2026-01-24"); NULL when the stored EDTF cannot be read (such entries sort last).
+    sa.Column("earliest", Ordered(10), nullable=True),
+    sa.Column("latest", Ordered(10), nullable=True),
+    sa.Column("precision", sa.String(20), nullable=True),
+    sa.Column("attributed_to_folded", sa.String(500), nullable=True),  # lower-cased as Python folds it
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("rank", sa.String(20), nullable=False),
+    sa.Column("disputed", sa.Boolean, nullable=False),
+    sa.Column("disputes", sa.Boolean, nullable=False),
+    sa.Column("source_count", sa.Integer, nullable=False),
+    sa.Column("recorded_version", sa.Integer, nullable=False),
+    sa.Column("first_reported_at", sa.String(40), nullable=True),
+    sa.Column("entry", sa.JSON, nullable=False),
+    sa.Index(None, "incident_id", "assertion_id", "to_position"),
+    sa.Index(None, "to_position", "earliest", "latest", "incident_id", "recorded_version"),
+    sa.Index(None, "from_position"),
+)
+
+assertion_state_outlets = sa.Table(
+    "assertion_state_outlets",
+    metadata,
+    sa.Column("state_id", RowId, nullable=False),
+    sa.Column("outlet_folded", sa.String(300), nullable=False),
+    sa.PrimaryKeyConstraint("outlet_folded", "state_id"),
+)
+
+assertion_index_checkpoint = sa.Table(
+    "assertion_index_checkpoint",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("projection_version", sa.Integer, nullable=False),
+    sa.CheckConstraint("id = 1", name="single_row"),
+)
