@@ -4,8 +4,8 @@ from logging.config import fileConfig
 
 from alembic import context
 
-import app.projections.index.tables  # noqa: F401  (registers the assertion index tables on metadata)
 import app.intake.tables  # noqa: F401  (registers the intake tables on metadata)
+import app.projections.index.tables  # noqa: F401  (registers the assertion index tables on metadata)
 import app.webhooks.tables  # noqa: F401  (registers the webhook tables on metadata)
 from app.config import Settings
 from app.db import create_engine

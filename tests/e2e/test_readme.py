@@ -326,6 +326,33 @@ def across_incidents(ran: Ran) -> None:
     assert len({a["incident_id"] for a in found["assertions"]}) > 1
 
 
+def first_page(ran: Ran) -> None:
+    page = ran.json()
+    assert page["position"] > 0 and page["total"] > 5 and page["next_cursor"], page
+    assert page["first"], page
+
+
+def next_cursor(ran: Ran) -> None:
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", ran.variable("NEXT")), ran.variable("NEXT")
+
+
+def next_five(ran: Ran) -> None:
+    ids = ran.json()
+    first = ran.world.api.get("/v1/assertions", params={"kind": "official_statement", "limit": 5}).json()
+    assert ids and not set(ids) & {a["assertion_id"] for a in first["assertions"]}, "the next page, not the first again"
+
+
+def at_position_60(ran: Ran) -> None:
+    then = ran.json()
+    now = ran.world.api.get("/v1/assertions", params={"source": "CNN"}).json()
+    assert then["position"] == 60 and 0 < then["total"] <= now["total"], (then, now["total"])
+
+
+def index_caught_up(ran: Ran) -> None:
+    index = ran.json()
+    assert index["lag"] == 0 and index["position"] > 0, index
+
+
 def timelinejs(ran: Ran) -> None:
     exported = ran.json()
     assert exported["title"]["text"]["headline"] and exported["events"]
@@ -416,7 +443,7 @@ EXPECTATIONS = [
     Expect(r"/v1/events\?after_position=0", global_log),
     # Timelines from the sample incidents
     Expect(r"^curl -s \$T \| jq '\.entries\[\]", entries_listed),
-    Expect(r"kind=official_statement", filtered_by_kind),
+    Expect(r"T\?kind=official_statement", filtered_by_kind),
     Expect(r"occurred_from=2026-01-26", overlapping),
     Expect(r"as_of_version=5", at_version_5),
     Expect(r'"\$T\?as_of=', as_of_now),
@@ -427,6 +454,12 @@ EXPECTATIONS = [
     Expect(r"If-None-Match: \$ETAG", not_modified),
     Expect(r"/v1/assertions\?attributed_to=noem", across_incidents),
     Expect(r"format=timelinejs", timelinejs),
+    # Analysts
+    Expect(r'^curl -s "\$A\?kind=official_statement&limit=5" \| jq', first_page),
+    Expect(r"^NEXT=", next_cursor),
+    Expect(r"cursor=\$NEXT", next_five),
+    Expect(r"as_of_position=60", at_position_60),
+    Expect(r"healthz \| jq \.assertion_index", index_caught_up),
     # Webhooks, on one machine
     Expect(r"^SUB=\$\(curl -s -X POST localhost:8000/v1/subscriptions", lambda ran: None),
     Expect(r"^ID=", subscribed),
