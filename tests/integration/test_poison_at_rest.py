@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from app.api.main import create_app
-from app.db import utcnow
+from app.db import utcnow, writer
 from app.store import NewEvent
 from app.store.tables import log_head, streams
 from app.webhooks.dispatcher import Dispatcher
@@ -45,8 +45,10 @@ def recorded(assertion_id: str, **changes) -> dict:
 
 def store_as_an_older_version(engine, incident_id: str, type_name: str, data: dict, reported_at: str) -> None:
     """One row, as an earlier version's append wrote it: no checks, times given as text."""
-    with engine.begin() as conn:
-        position = conn.execute(sa.select(log_head.c.position)).scalar_one() + 1
+    # A writer from the start (BEGIN IMMEDIATE on SQLite, the head row locked on PostgreSQL), as the
+    # real append is: the service's own writers (its assertion index) may commit in between.
+    with writer(engine.connect()) as conn, conn.begin():
+        position = conn.execute(sa.select(log_head.c.position).with_for_update()).scalar_one() + 1
         version = (
             conn.execute(sa.select(streams.c.version).where(streams.c.incident_id == incident_id)).scalar() or 0
         ) + 1
