@@ -62,6 +62,11 @@ class Leadership:
             log.info("this process now keeps the assertion index")
             return True
 
+    @property
+    def holding(self) -> bool:
+        """Whether this process holds the lock now (asks the database nothing, takes nothing)."""
+        return not self._postgres or self._connection is not None
+
     def release(self) -> None:
         with self._lock:
             self._drop()
@@ -86,8 +91,13 @@ class IndexFollower:
         self._wake = asyncio.Event()
 
     def reach(self, position: int, *, budget_seconds: float) -> int:
-        """Bring the index to `position` (or as near as the budget allows) and return where it is."""
-        if self.leadership.held():
+        """Bring the index to `position` (or as near as the budget allows) and return where it is.
+
+        Only the follower loop takes the lock (its connection lives as long as the loop); a read
+        projects itself if this process holds it, or if no loop runs here (a script, a test
+        without a server), and otherwise waits for the holder.
+        """
+        if self.leadership.holding or self._task is None or self._task.done():
             return self.projector.catch_up(up_to=position, budget_seconds=budget_seconds)
         deadline = time.monotonic() + budget_seconds
         reached = self.projector.position()
