@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.projections.incident import apply_incident_event, empty_incident
 from app.projections.index.follower import IndexFollower, Leadership
 from app.projections.index.projector import Projector
-from app.projections.index.query import LAST, AssertionIndex, Cursor
+from app.projections.index.query import LAST, AssertionIndex, Cursor, Narrowing
 from app.projections.reader import Timelines
 from app.projections.timeline import CutOff, Filters, entries
 from app.store import EventStore, IncidentNotFound, StoredEvent
@@ -120,11 +121,12 @@ class TimelineReads:
         filters: Filters,
         *,
         incidents: set[str],
-        limit: int,
+        limit: int | None,
         offset: int = 0,
         as_of_position: int | None = None,
         min_position: int | None = None,
         cursor: Cursor | None = None,
+        narrowing: Narrowing = Narrowing(),
     ) -> AssertionPage:
         """Assertions across incidents at a cut-off, ordered by when they happened, a page at a time.
 
@@ -136,7 +138,9 @@ class TimelineReads:
         if min_position is not None and min_position > head:
             raise PositionNotReached(min_position, head)
         if cut_off.as_of_version is not None or cut_off.reported_as_of is not None:
-            page = self.fold_assertions(cut_off, filters, incidents=incidents, limit=limit, offset=offset)
+            page = self.fold_assertions(
+                cut_off, filters, incidents=incidents, limit=limit, offset=offset, narrowing=narrowing
+            )
             return AssertionPage(page.total, page.assertions, head, None, folded=True)
         wanted = head if cursor is None else cursor.position
         if as_of_position is not None:
@@ -149,12 +153,25 @@ class TimelineReads:
             if reached < min(min_position, wanted):
                 raise PositionNotReached(min_position, reached, waited=True)
         found = self.index.page(
-            min(reached, wanted), filters, incidents=incidents, limit=limit, offset=offset, cursor=cursor
+            min(reached, wanted),
+            filters,
+            incidents=incidents,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+            narrowing=narrowing,
         )
         return AssertionPage(found.total, found.assertions, found.position, found.next_cursor)
 
     def fold_assertions(
-        self, cut_off: CutOff, filters: Filters, *, incidents: set[str], limit: int, offset: int
+        self,
+        cut_off: CutOff,
+        filters: Filters,
+        *,
+        incidents: set[str],
+        limit: int | None,
+        offset: int,
+        narrowing: Narrowing = Narrowing(),
     ) -> AssertionPage:
         """The same answer by folding every incident: the reference the index is held to."""
         found: list[dict[str, Any]] = []
@@ -165,7 +182,11 @@ class TimelineReads:
             if version == 0:
                 continue
             state = self.timelines.state(incident_id, version, reported_as_of=cut_off.reported_as_of)
-            found.extend({"incident_id": incident_id, **entry} for entry in entries(state, filters))
+            found.extend(
+                {"incident_id": incident_id, **entry}
+                for entry in entries(state, filters)
+                if narrowing.admits(entry, filters)
+            )
         found.sort(
             key=lambda e: (
                 e["occurred"].get("earliest") or LAST,
@@ -174,7 +195,16 @@ class TimelineReads:
                 e["recorded_version"],
             )
         )
-        return AssertionPage(len(found), found[offset : offset + limit])
+        return AssertionPage(len(found), found[offset : None if limit is None else offset + limit])
+
+    def incident_locations(self, position: int) -> dict[str, Any]:
+        """Every incident's location as the log held it at `position` (for exports that place entries)."""
+        incidents: dict[str, dict[str, Any]] = {}
+        for event in self.store.read_types(["IncidentOpened", "IncidentRevised"]):
+            if event.position <= position:
+                incident = incidents.setdefault(event.incident_id, empty_incident(event.incident_id))
+                apply_incident_event(incident, event.type, event.data)
+        return {incident_id: incident["location"] for incident_id, incident in incidents.items()}
 
     def events_after(self, incident_id: str, after_version: int, limit: int) -> list[StoredEvent]:
         """An incident's events after a version, for live streams."""

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from app.projections.index import projector as projector_module
 from app.projections.index.projector import Projector
-from app.projections.index.query import LAST, AssertionIndex, Cursor
+from app.projections.index.query import LAST, AssertionIndex, Cursor, Narrowing
 from app.projections.index.tables import assertion_state_outlets, assertion_states
 from app.projections.reader import Timelines
 from app.projections.snapshots import SnapshotStore
@@ -93,7 +93,17 @@ filters_strategy = st.builds(
 )
 
 
-def folded(store, position: int, filters: Filters) -> list[dict]:
+narrowings = st.builds(
+    Narrowing,
+    occurred_within=st.booleans(),
+    disputed=st.sampled_from([None, True, False]),
+    status=st.sampled_from([None, "active", "retracted"]),
+    rank=st.sampled_from([None, "preferred", "normal"]),
+    min_sources=st.sampled_from([None, 0, 2]),
+)
+
+
+def folded(store, position: int, filters: Filters, narrowing: Narrowing = Narrowing()) -> list[dict]:
     """The reference: every incident folded up to `position`, filtered and sorted as the read is."""
     by_incident: dict[str, list] = {}
     for event in store.read_all(limit=1_000_000, up_to_position=position):
@@ -102,6 +112,7 @@ def folded(store, position: int, filters: Filters) -> list[dict]:
         {"incident_id": incident_id, **entry}
         for incident_id, events in by_incident.items()
         for entry in entries(fold(incident_id, events), filters)
+        if narrowing.admits(entry, filters)
     ]
     found.sort(
         key=lambda e: (
@@ -161,8 +172,9 @@ def test_the_index_answers_what_the_fold_answers(store, data):
     for _ in range(3):
         position = start + data.draw(st.integers(min_value=0, max_value=head - start))
         filters = data.draw(filters_strategy)
-        expected = folded(store, position, filters)
-        page = index.page(position, filters, limit=1000)
+        narrowing = data.draw(narrowings)
+        expected = folded(store, position, filters, narrowing)
+        page = index.page(position, filters, limit=1000, narrowing=narrowing)
         assert page.assertions == expected
         assert page.total == len(expected)
 
@@ -170,7 +182,7 @@ def test_the_index_answers_what_the_fold_answers(store, data):
         size = data.draw(st.integers(min_value=1, max_value=4))
         walked, cursor = [], None
         while True:
-            page = index.page(position, filters, limit=size, cursor=cursor)
+            page = index.page(position, filters, limit=size, cursor=cursor, narrowing=narrowing)
             walked += page.assertions
             if page.next_cursor is None:
                 break

@@ -13,8 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.api.deps import Reader, ReadsDep
 from app.api.exports import render_export
 from app.api.problems import Problem, documented
+from app.api.responses import JSONResponse
 from app.api.schemas import AssertionPageOut, ChangesOut, TimelineJsOut, TimelineOut
-from app.projections.index.query import Cursor
+from app.projections.analyst_exports import FORMATS, content_digest
+from app.projections.index.query import Cursor, Narrowing
 from app.projections.reads import CutOffsReversed
 from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters
 from events.admissible import MAX_BIGINT, MAX_INT, time_problem
@@ -185,7 +187,32 @@ def timeline_changes(
     }
 
 
-@router.get("/v1/assertions", responses={200: {"model": AssertionPageOut}})
+ASSERTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": AssertionPageOut,
+        "description": (
+            "A page of assertions (JSON), or all of them as CSV (ACLED-style columns), GeoJSON (the entries "
+            "with a place) or Parquet. Exports carry a Content-Digest (RFC 9530); the same request with "
+            "as_of_position set to the Timeline-Position header gives the same bytes later."
+        ),
+        "headers": {
+            "Timeline-Position": {
+                "description": "the global log position the answer reflects",
+                "schema": {"type": "integer"},
+                "required": True,
+            },
+            "Content-Digest": {"description": "sha-256 of an export's bytes (RFC 9530)", "schema": {"type": "string"}},
+        },
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/geo+json": {"schema": {"type": "object"}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.get("/v1/assertions", responses=ASSERTION_RESPONSES)
 def assertions(
     _: Reader,
     reads: ReadsDep,
@@ -196,6 +223,14 @@ def assertions(
         str | None, Query(description="who made the claim (case-insensitive, part of the name)")
     ] = None,
     source: Annotated[str | None, Query(description="only assertions this outlet reported")] = None,
+    occurred_match: Annotated[
+        Literal["overlap", "within"],
+        Query(description="overlap: some possible day in occurred_from..occurred_to; within: every one"),
+    ] = "overlap",
+    disputed: Annotated[bool | None, Query(description="only disputed (true) or undisputed (false) claims")] = None,
+    status: Annotated[Literal["active", "retracted"] | None, Query()] = None,
+    rank: Annotated[Literal["preferred", "normal", "deprecated"] | None, Query()] = None,
+    min_sources: Annotated[int | None, Query(ge=0, le=MAX_INT, description="reported by at least this many")] = None,
     as_of_position: Annotated[
         int | None, Query(ge=0, le=MAX_BIGINT, description="what the log held up to this global position")
     ] = None,
@@ -209,32 +244,51 @@ def assertions(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
+    format: Literal["json", "csv", "geojson", "parquet"] = "json",
 ):
     """Assertions across incidents, with the same cut-offs and filters as a timeline, a page at a time.
 
     Page with `next_cursor` (stable while others append: every page is read at the first page's
-    position) or with `offset`.
+    position) or with `offset`; exports hold every match.
     """
     filters = Filters(
-        filters.kinds, filters.occurred_from, filters.occurred_to, filters.include_retracted, attributed_to, source
+        filters.kinds,
+        filters.occurred_from,
+        filters.occurred_to,
+        filters.include_retracted or status == "retracted",
+        attributed_to,
+        source,
     )
+    narrowing = Narrowing(occurred_match == "within", disputed, status, rank, min_sources)
+    export = format != "json"
     page = reads.assertions(
         cut_off,
         filters,
         incidents=set(incident or []),
-        limit=limit,
-        offset=offset,
+        limit=None if export else limit,
+        offset=0 if export else offset,
         as_of_position=as_of_position,
         min_position=min_position,
-        cursor=Cursor.decode(cursor) if cursor else None,
+        cursor=Cursor.decode(cursor) if cursor and not export else None,
+        narrowing=narrowing,
     )
-    return {
-        "cut_off": {**describe_cut_off(cut_off), "as_of_position": as_of_position},
-        "position": page.position,
-        "total": page.total,
-        "offset": offset,
-        "limit": limit,
-        "next_offset": offset + limit if cursor is None and offset + limit < page.total else None,
-        "next_cursor": page.next_cursor,
-        "assertions": page.assertions,
-    }
+    headers = {"Timeline-Position": str(page.position)}
+    if export:
+        exported = FORMATS[format]
+        body = exported.render(page.assertions, reads.incident_locations(page.position))
+        headers["Content-Digest"] = content_digest(body)
+        headers["Content-Disposition"] = f'attachment; filename="assertions-{page.position}.{exported.extension}"'
+        return Response(body, media_type=exported.media_type, headers=headers)
+    return JSONResponse(
+        {
+            "cut_off": {**describe_cut_off(cut_off), "as_of_position": as_of_position},
+            "position": page.position,
+            "total": page.total,
+            "offset": offset,
+            "limit": limit,
+            "next_offset": offset + limit if cursor is None and offset + limit < page.total else None,
+            "next_cursor": page.next_cursor,
+            "assertions": page.assertions,
+        },
+        headers=headers,
+    )

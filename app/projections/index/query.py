@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,33 @@ class Cursor:
 
 
 @dataclass(frozen=True, slots=True)
+class Narrowing:
+    """What the index can ask beyond a timeline's filters."""
+
+    occurred_within: bool = False  # both bounds inside occurred_from..occurred_to, not just overlapping
+    disputed: bool | None = None  # disputed by another entry (true) or not (false)
+    status: str | None = None  # active or retracted
+    rank: str | None = None
+    min_sources: int | None = None
+
+    def admits(self, entry: Mapping[str, Any], filters: Filters) -> bool:
+        """The same test on a rendered entry (for answers folded rather than read from the index)."""
+        occurred = entry["occurred"]
+        if self.occurred_within and filters.occurred_from:
+            if not occurred.get("earliest") or occurred["earliest"] < filters.occurred_from.isoformat():
+                return False
+        if self.occurred_within and filters.occurred_to:
+            if not occurred.get("latest") or occurred["latest"] > filters.occurred_to.isoformat():
+                return False
+        return (
+            (self.disputed is None or bool(entry["disputed_by"]) == self.disputed)
+            and (self.status is None or entry["status"] == self.status)
+            and (self.rank is None or entry["rank"] == self.rank)
+            and (self.min_sources is None or len(entry["sources"]) >= self.min_sources)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class IndexPage:
     position: int
     total: int
@@ -84,7 +111,9 @@ def _sort_key(entry: dict[str, Any]) -> tuple[str, str, str, int]:
     )
 
 
-def _conditions(position: int, filters: Filters, incidents: Collection[str]) -> list[Any]:
+def _conditions(
+    position: int, filters: Filters, incidents: Collection[str], narrowing: Narrowing = Narrowing()
+) -> list[Any]:
     where: list[Any] = [t.c.from_position <= position, sa.or_(t.c.to_position.is_(None), t.c.to_position > position)]
     if incidents:
         where.append(t.c.incident_id.in_(sorted(incidents)))
@@ -92,10 +121,21 @@ def _conditions(position: int, filters: Filters, incidents: Collection[str]) -> 
         where.append(t.c.kind.in_(sorted(filters.kinds)))
     if not filters.include_retracted:
         where.append(t.c.status != "retracted")
+    # Overlap: some day of the entry's range is in the asked range. Within: every day is.
     if filters.occurred_from:
-        where.append(t.c.latest >= filters.occurred_from.isoformat())
+        column = t.c.earliest if narrowing.occurred_within else t.c.latest
+        where.append(column >= filters.occurred_from.isoformat())
     if filters.occurred_to:
-        where.append(t.c.earliest <= filters.occurred_to.isoformat())
+        column = t.c.latest if narrowing.occurred_within else t.c.earliest
+        where.append(column <= filters.occurred_to.isoformat())
+    if narrowing.disputed is not None:
+        where.append(t.c.disputed.is_(narrowing.disputed))
+    if narrowing.status is not None:
+        where.append(t.c.status == narrowing.status)
+    if narrowing.rank is not None:
+        where.append(t.c.rank == narrowing.rank)
+    if narrowing.min_sources is not None:
+        where.append(t.c.source_count >= narrowing.min_sources)
     if filters.attributed_to:
         where.append(t.c.attributed_to_folded.contains(filters.attributed_to.lower(), autoescape=True))
     if filters.outlet:
@@ -114,16 +154,20 @@ class AssertionIndex:
         filters: Filters,
         *,
         incidents: Collection[str] = (),
-        limit: int,
+        limit: int | None,
         offset: int = 0,
         cursor: Cursor | None = None,
+        narrowing: Narrowing = Narrowing(),
     ) -> IndexPage:
-        """The assertions valid at `position` (a cursor's own position wins), a page at a time."""
+        """The assertions valid at `position` (a cursor's own position wins), a page at a time
+        (`limit=None`: all of them, for an export)."""
         if cursor is not None:
             position = cursor.position
-        where = _conditions(position, filters, incidents)
+        where = _conditions(position, filters, incidents, narrowing)
         sort = _sort_columns()
-        query = sa.select(t.c.entry).where(*where).order_by(*sort).limit(limit + 1)
+        query = sa.select(t.c.entry).where(*where).order_by(*sort)
+        if limit is not None:
+            query = query.limit(limit + 1)
         if cursor is not None:
             query = query.where(sa.tuple_(*sort) > sa.tuple_(*cursor.after))
         else:
@@ -131,7 +175,7 @@ class AssertionIndex:
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar_one()
             found = list(conn.execute(query).scalars())
-        more = len(found) > limit
+        more = limit is not None and len(found) > limit
         found = found[:limit]
         next_cursor = Cursor(position, _sort_key(found[-1])).encode() if more and found else None
         return IndexPage(position, total, found, next_cursor)

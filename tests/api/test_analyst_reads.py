@@ -1,0 +1,133 @@
+"""Analysts' questions over the sample incidents, served by the assertion index, on both backends.
+
+Each narrowing is checked against the fold-everything read with the same test applied in Python;
+exports name their position and digest, and give the same bytes later at that position.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from app.projections.timeline import Filters
+from tests.api.conftest import assertion
+from tests.api.test_timeline_samples import samples  # noqa: F401  (the fixture)
+
+PROBLEM = "application/problem+json"
+
+
+def everything(client, **params) -> dict:
+    response = client.get("/v1/assertions", params={"limit": 1000, "include_retracted": "true", **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("params", "keep"),
+    [
+        ({"disputed": "true"}, lambda e: bool(e["disputed_by"])),
+        ({"disputed": "false"}, lambda e: not e["disputed_by"]),
+        ({"status": "retracted"}, lambda e: e["status"] == "retracted"),
+        ({"rank": "preferred"}, lambda e: e["rank"] == "preferred"),
+        ({"min_sources": "3"}, lambda e: len(e["sources"]) >= 3),
+        (
+            {"occurred_from": "2026-01-24", "occurred_to": "2026-01-31", "occurred_match": "within"},
+            lambda e: (
+                e["occurred"].get("earliest", "") >= "2026-01-24"
+                and e["occurred"].get("latest", "9999") <= "2026-01-31"
+            ),
+        ),
+    ],
+    ids=["disputed", "undisputed", "retracted", "preferred", "three-sources", "within"],
+)
+def test_each_narrowing_keeps_what_it_says(client, writer, samples, params, keep):  # noqa: F811
+    retraction = {"type": "AssertionRetracted", "data": {"assertion_id": "pretti-shot", "reason": "a test"}}
+    retracted = client.post("/v1/incidents/alex-pretti-shooting/events", json={"events": [retraction]}, headers=writer)
+    assert retracted.status_code == 201, retracted.text
+    whole = everything(client)["assertions"]
+    expected = [entry for entry in whole if keep(entry)]
+    got = everything(client, **params)
+    assert got["assertions"] == expected
+    assert 0 < len(expected) < len(whole), "the samples should have some of each, not all"
+
+
+def test_within_is_stricter_than_overlap(client, samples):  # noqa: F811
+    window = {"occurred_from": "2026-01-24", "occurred_to": "2026-01-31"}
+    overlap = {e["assertion_id"] for e in everything(client, **window)["assertions"]}
+    within = {e["assertion_id"] for e in everything(client, occurred_match="within", **window)["assertions"]}
+    assert within < overlap
+
+
+def test_the_fold_path_narrows_the_same_way(app, client, samples):  # noqa: F811
+    """A publication-time cut-off is folded, not read from the index: the narrowing must agree."""
+    from app.projections.index.query import Narrowing
+    from app.projections.timeline import CutOff
+
+    reads = app.state.reads
+    narrowing = Narrowing(disputed=True, min_sources=2)
+    filters = Filters(include_retracted=True)
+    folded = reads.fold_assertions(CutOff(), filters, incidents=set(), limit=None, offset=0, narrowing=narrowing)
+    indexed = everything(client, disputed="true", min_sources="2")
+    assert folded.assertions == indexed["assertions"] and folded.total == indexed["total"] > 0
+
+
+@pytest.mark.parametrize("format", ["csv", "geojson", "parquet"])
+def test_exports_name_their_position_and_give_the_same_bytes_later(client, writer, samples, format):  # noqa: F811
+    first = client.get("/v1/assertions", params={"format": format, "disputed": "true"})
+    assert first.status_code == 200, first.text
+    position = int(first.headers["timeline-position"])
+    digest = base64.b64encode(hashlib.sha256(first.content).digest()).decode()
+    assert first.headers["content-digest"] == f"sha-256=:{digest}:"
+    assert f"assertions-{position}." in first.headers["content-disposition"]
+
+    dispute = {
+        "type": "AssertionDisputed",
+        "data": {"assertion_id": "pretti-shot", "by_assertion_id": "late-claim", "note": "later"},
+    }
+    late = assertion("late-claim", "2026-01-25", headline="A later claim")
+    appended = client.post(
+        "/v1/incidents/alex-pretti-shooting/events", json={"events": [late, dispute]}, headers=writer
+    )
+    assert appended.status_code == 201, appended.text
+
+    again = client.get("/v1/assertions", params={"format": format, "disputed": "true", "as_of_position": position})
+    assert again.content == first.content and again.headers["timeline-position"] == str(position)
+    now = client.get("/v1/assertions", params={"format": format, "disputed": "true"})
+    assert now.content != first.content and int(now.headers["timeline-position"]) > position
+
+    count = len(everything(client, disputed="true", as_of_position=str(position))["assertions"])
+    if format == "csv":
+        rows = list(csv.DictReader(io.StringIO(first.content.decode())))
+        assert len(rows) == count and rows[0]["event_id"] and rows[0]["disputed"] == "true"
+    elif format == "geojson":
+        collection = json.loads(first.content)
+        assert collection["type"] == "FeatureCollection"
+        assert len(collection["features"]) + collection["omitted"] == count
+    else:
+        assert pq.read_table(io.BytesIO(first.content)).num_rows == count
+
+
+def test_a_position_not_yet_written_is_refused(client, samples):  # noqa: F811
+    head = client.get("/healthz").json()["head_position"]
+    response = client.get("/v1/assertions", params={"min_position": head + 10})
+    assert response.status_code == 422 and response.headers["content-type"].startswith(PROBLEM)
+    assert response.json()["errors"][0]["field"] == "min_position"
+    reached = client.get("/v1/assertions", params={"min_position": head})
+    assert reached.status_code == 200 and reached.json()["position"] >= head
+
+
+def test_a_cursor_not_made_here_is_refused(client, samples):  # noqa: F811
+    response = client.get("/v1/assertions", params={"cursor": "not-a-cursor"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "cursor"
+
+
+def test_health_says_how_far_behind_the_index_is(client, samples):  # noqa: F811
+    everything(client)
+    health = client.get("/healthz").json()
+    assert health["assertion_index"] == {"position": health["head_position"], "lag": 0}
