@@ -348,6 +348,21 @@ def at_position_60(ran: Ran) -> None:
     assert then["position"] == 60 and 0 < then["total"] <= now["total"], (then, now["total"])
 
 
+def disputed_within(ran: Ran) -> None:
+    total = ran.json()
+    overlapping = ran.world.api.get(
+        "/v1/assertions",
+        params={"disputed": "true", "occurred_from": "2026-01-24", "occurred_to": "2026-01-31"},
+    ).json()["total"]
+    assert isinstance(total, int) and 0 < total <= overlapping, (total, overlapping)
+
+
+def csv_export(ran: Ran) -> None:
+    headers = dict(line.split(":", 1) for line in ran.output.strip().splitlines())
+    headers = {name.strip().lower(): value.strip() for name, value in headers.items()}
+    assert int(headers["timeline-position"]) > 0 and headers["content-digest"].startswith("sha-256=:"), headers
+
+
 def index_caught_up(ran: Ran) -> None:
     index = ran.json()
     assert index["lag"] == 0 and index["position"] > 0, index
@@ -459,6 +474,8 @@ EXPECTATIONS = [
     Expect(r"^NEXT=", next_cursor),
     Expect(r"cursor=\$NEXT", next_five),
     Expect(r"as_of_position=60", at_position_60),
+    Expect(r"occurred_match=within", disputed_within),
+    Expect(r"format=csv\" \| grep", csv_export),
     Expect(r"healthz \| jq \.assertion_index", index_caught_up),
     # Webhooks, on one machine
     Expect(r"^SUB=\$\(curl -s -X POST localhost:8000/v1/subscriptions", lambda ran: None),
