@@ -15,6 +15,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
+from app.projections.index.search import search_text, words
 from app.projections.timeline import Filters
 from tests.api.conftest import assertion
 from tests.api.test_timeline_samples import samples  # noqa: F401  (the fixture)
@@ -43,8 +44,10 @@ def everything(client, **params) -> dict:
                 and e["occurred"].get("latest", "9999") <= "2026-01-31"
             ),
         ),
+        ({"q": "Body cameras"}, lambda e: {"body", "cameras"} <= set(words(search_text(e)))),
+        ({"q": "Noem"}, lambda e: "noem" in words(search_text(e))),
     ],
-    ids=["disputed", "undisputed", "retracted", "preferred", "three-sources", "within"],
+    ids=["disputed", "undisputed", "retracted", "preferred", "three-sources", "within", "words", "a-name"],
 )
 def test_each_narrowing_keeps_what_it_says(client, writer, samples, params, keep):  # noqa: F811
     retraction = {"type": "AssertionRetracted", "data": {"assertion_id": "pretti-shot", "reason": "a test"}}
@@ -131,3 +134,10 @@ def test_health_says_how_far_behind_the_index_is(client, samples):  # noqa: F811
     everything(client)
     health = client.get("/healthz").json()
     assert health["assertion_index"] == {"position": health["head_position"], "lag": 0}
+
+
+def test_search_takes_any_text_as_words(client, samples):  # noqa: F811
+    """Query syntax of the search engines never gets through: quotes, operators and stars are words or nothing."""
+    for text in ['"', "AND OR NOT", "cam*", "body:cameras", "(noem", "NEAR(a b)", "-", "ü ß", "\u00e9"]:
+        response = client.get("/v1/assertions", params={"q": text})
+        assert response.status_code == 200, (text, response.text)

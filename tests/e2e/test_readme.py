@@ -348,6 +348,13 @@ def at_position_60(ran: Ran) -> None:
     assert then["position"] == 60 and 0 < then["total"] <= now["total"], (then, now["total"])
 
 
+def searched(ran: Ran) -> None:
+    found = ran.json()
+    assert found and all(entry["headline"] for entry in found), found
+    incidents = {entry["incident_id"] for entry in found}
+    assert {"dhs-body-camera-policy"} <= incidents, incidents
+
+
 def disputed_within(ran: Ran) -> None:
     total = ran.json()
     overlapping = ran.world.api.get(
@@ -474,6 +481,7 @@ EXPECTATIONS = [
     Expect(r"^NEXT=", next_cursor),
     Expect(r"cursor=\$NEXT", next_five),
     Expect(r"as_of_position=60", at_position_60),
+    Expect(r"q=body\+cameras", searched),
     Expect(r"occurred_match=within", disputed_within),
     Expect(r"format=csv\" \| grep", csv_export),
     Expect(r"healthz \| jq \.assertion_index", index_caught_up),

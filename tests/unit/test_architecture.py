@@ -76,6 +76,7 @@ BACKEND_SEAMS = {
     "app/webhooks/queue_sqlite.py": "the SQLite queue",
     "app/webhooks/queue_postgres.py": "the PostgreSQL queue",
     "app/projections/index/follower.py": "the projection's seam: who may project (an advisory lock on PostgreSQL)",
+    "app/projections/index/search.py": "the projection's full-text search: FTS5 or a tsvector index",
     "app/db.py": "column types that store times per backend, and telling a URL's backend",
     "app/webhooks/tables.py": "a column type variant (SQLite's rowid alias)",
     "app/projections/index/tables.py": "column type variants (SQLite's rowid alias, PostgreSQL's C collation)",

@@ -231,6 +231,9 @@ def assertions(
     status: Annotated[Literal["active", "retracted"] | None, Query()] = None,
     rank: Annotated[Literal["preferred", "normal", "deprecated"] | None, Query()] = None,
     min_sources: Annotated[int | None, Query(ge=0, le=MAX_INT, description="reported by at least this many")] = None,
+    q: Annotated[
+        str | None, Query(max_length=500, description="words that must all be in the headline, text or quotes")
+    ] = None,
     as_of_position: Annotated[
         int | None, Query(ge=0, le=MAX_BIGINT, description="what the log held up to this global position")
     ] = None,
@@ -259,7 +262,7 @@ def assertions(
         attributed_to,
         source,
     )
-    narrowing = Narrowing(occurred_match == "within", disputed, status, rank, min_sources)
+    narrowing = Narrowing(occurred_match == "within", disputed, status, rank, min_sources, q)
     export = format != "json"
     page = reads.assertions(
         cut_off,

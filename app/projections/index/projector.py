@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from app.db import writer
+from app.projections.index.search import forget_all, remember, search_text
 from app.projections.index.tables import assertion_index_checkpoint, assertion_state_outlets, assertion_states
 from app.projections.reader import Timelines
 from app.projections.timeline import PROJECTION_VERSION, apply, render_entry
@@ -41,7 +42,7 @@ from app.store import EventStore, StoredEvent
 log = logging.getLogger("timeline.index")
 
 # The index's own version and the fold's: either changing rebuilds the index from the log.
-INDEX_VERSION = PROJECTION_VERSION * 1000 + 1
+INDEX_VERSION = PROJECTION_VERSION * 1000 + 2  # 2: search_text
 BATCH = 1000
 CACHED_INCIDENTS = 2000
 
@@ -81,6 +82,7 @@ def state_row(incident_id: str, assertion_id: str, position: int, entry: Mapping
         "recorded_version": entry["recorded_version"],
         "first_reported_at": entry["first_reported_at"],
         "entry": {"incident_id": incident_id, **entry},
+        "search_text": search_text(entry),
     }
 
 
@@ -143,6 +145,7 @@ class Projector:
                 )
             conn.execute(sa.delete(assertion_state_outlets))
             conn.execute(sa.delete(assertion_states))
+            forget_all(conn)
             conn.execute(sa.delete(assertion_index_checkpoint))
             conn.execute(
                 sa.insert(assertion_index_checkpoint).values(id=1, position=0, projection_version=INDEX_VERSION)
@@ -259,9 +262,12 @@ class Projector:
     def _insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
-        ids = conn.execute(
-            sa.insert(assertion_states).returning(assertion_states.c.id, sort_by_parameter_order=True), list(rows)
-        ).scalars()
+        ids = list(
+            conn.execute(
+                sa.insert(assertion_states).returning(assertion_states.c.id, sort_by_parameter_order=True), list(rows)
+            ).scalars()
+        )
+        remember(conn, ids, [row["search_text"] for row in rows])
         outlets = [
             {"state_id": state_id, "outlet_folded": outlet}
             for state_id, row in zip(ids, rows, strict=True)

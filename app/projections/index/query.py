@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from app.projections.index.search import matching, search_text, words
 from app.projections.index.tables import assertion_state_outlets, assertion_states
 from app.projections.timeline import Filters
 
@@ -66,6 +67,7 @@ class Narrowing:
     status: str | None = None  # active or retracted
     rank: str | None = None
     min_sources: int | None = None
+    q: str | None = None  # every word in the headline, text or quotes
 
     def admits(self, entry: Mapping[str, Any], filters: Filters) -> bool:
         """The same test on a rendered entry (for answers folded rather than read from the index)."""
@@ -76,6 +78,8 @@ class Narrowing:
         if self.occurred_within and filters.occurred_to:
             if not occurred.get("latest") or occurred["latest"] > filters.occurred_to.isoformat():
                 return False
+        if self.q and not set(words(self.q)) <= set(words(search_text(entry))):
+            return False
         return (
             (self.disputed is None or bool(entry["disputed_by"]) == self.disputed)
             and (self.status is None or entry["status"] == self.status)
@@ -112,7 +116,7 @@ def _sort_key(entry: dict[str, Any]) -> tuple[str, str, str, int]:
 
 
 def _conditions(
-    position: int, filters: Filters, incidents: Collection[str], narrowing: Narrowing = Narrowing()
+    position: int, filters: Filters, incidents: Collection[str], narrowing: Narrowing, engine: Engine
 ) -> list[Any]:
     where: list[Any] = [t.c.from_position <= position, sa.or_(t.c.to_position.is_(None), t.c.to_position > position)]
     if incidents:
@@ -136,6 +140,8 @@ def _conditions(
         where.append(t.c.rank == narrowing.rank)
     if narrowing.min_sources is not None:
         where.append(t.c.source_count >= narrowing.min_sources)
+    if narrowing.q:
+        where.append(matching(engine, narrowing.q))
     if filters.attributed_to:
         where.append(t.c.attributed_to_folded.contains(filters.attributed_to.lower(), autoescape=True))
     if filters.outlet:
@@ -163,7 +169,7 @@ class AssertionIndex:
         (`limit=None`: all of them, for an export)."""
         if cursor is not None:
             position = cursor.position
-        where = _conditions(position, filters, incidents, narrowing)
+        where = _conditions(position, filters, incidents, narrowing, self.engine)
         sort = _sort_columns()
         query = sa.select(t.c.entry).where(*where).order_by(*sort)
         if limit is not None:

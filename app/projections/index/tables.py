@@ -51,6 +51,8 @@ assertion_states = sa.Table(
     sa.Column("recorded_version", sa.Integer, nullable=False),
     sa.Column("first_reported_at", sa.String(40), nullable=True),
     sa.Column("entry", sa.JSON, nullable=False),
+    # headline, text and quotes, for full-text search (app.projections.index.search; migration 0008)
+    sa.Column("search_text", sa.Text, nullable=True),
     sa.Index(None, "incident_id", "assertion_id", "to_position"),
     sa.Index(None, "to_position", "earliest", "latest", "incident_id", "recorded_version"),
     sa.Index(None, "from_position"),

@@ -1,0 +1,60 @@
+"""Full-text search of the index's rows (headline, text and quotes): the projection's other seam.
+
+SQLite: an FTS5 table (unicode61, diacritics removed) holding each row's words under its id.
+PostgreSQL: a GIN index on `to_tsvector('simple', search_text)`. Both match every word of the
+query, case-insensitively and without stemming, so "shot" does not find "shooting" on either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from app.projections.index.tables import assertion_states
+
+FTS_TABLE = "assertion_states_fts"
+_WORD = re.compile(r"\w+")
+
+
+def search_text(entry: Mapping[str, Any]) -> str:
+    quotes = [source.get("quote") or "" for source in entry["sources"]]
+    return "\n".join(part for part in (entry["headline"], entry.get("text") or "", *quotes) if part)
+
+
+def words(query: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(query)]
+
+
+def remember(conn: Connection, ids: Sequence[int], texts: Sequence[str]) -> None:
+    """Index newly written rows' words (PostgreSQL's expression index needs nothing)."""
+    if conn.dialect.name == "sqlite" and ids:
+        conn.exec_driver_sql(
+            f"INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (?, ?)", list(zip(ids, texts, strict=True))
+        )
+
+
+def forget_all(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
+
+
+def matching(engine: Engine, query: str) -> Any:
+    """A condition on assertion_states: the row's words hold every word of `query`."""
+    found = words(query)
+    if not found:
+        return sa.true()
+    if engine.dialect.name == "sqlite":
+        phrase = " ".join(f'"{word}"' for word in found)  # each word quoted: no FTS5 syntax gets through
+        return assertion_states.c.id.in_(
+            sa.select(sa.column("rowid"))
+            .select_from(sa.table(FTS_TABLE))
+            .where(sa.text(f"{FTS_TABLE} MATCH :phrase").bindparams(phrase=phrase))
+        )
+    vector = sa.func.to_tsvector(
+        sa.literal_column("'simple'::regconfig"), sa.func.coalesce(assertion_states.c.search_text, "")
+    )
+    return vector.op("@@")(sa.func.plainto_tsquery(sa.literal_column("'simple'::regconfig"), " ".join(found)))
