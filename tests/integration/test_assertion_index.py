@@ -278,3 +278,83 @@ def test_two_projectors_racing_write_each_batch_once(store):
     assert len(rows) == 200
     assert {count for *_, count in rows} == {1}
     assert racers[0].position() == store.head_position()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_writers_a_projector_and_a_paging_reader_at_once(store):
+    """8 writers append while the projector runs and a reader pages by cursor: every walk is the
+    answer at its position, nothing skipped or repeated, and the index ends at the head."""
+    import threading
+
+    from app.projections.reads import TimelineReads
+    from app.projections.timeline import CutOff
+
+    incidents = open_incidents(store, 8)
+    timelines = Timelines(store, SnapshotStore(store.engine))
+    projector = Projector(store, timelines, batch=5)
+    reads = TimelineReads(store, timelines)
+    index = AssertionIndex(store.engine)
+    writing = threading.Event()
+    writing.set()
+    errors: list[BaseException] = []
+    walks: list[tuple[int, list[tuple[str, str]]]] = []
+
+    def write(incident: str) -> None:
+        try:
+            for n in range(20):
+                data = {
+                    "assertion_id": f"a{n}",
+                    "kind": KINDS[n % 3],
+                    "occurred": OCCURRED[n % len(OCCURRED)],
+                    "headline": f"h{n}",
+                    "actors": [],
+                    "sources": [{"outlet": OUTLETS[n % 4]}],
+                }
+                store.append(incident, [NewEvent("AssertionRecorded", data, schema_version=2)])
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    def project() -> None:
+        try:
+            while writing.is_set():
+                projector.catch_up()
+            projector.catch_up()
+        except BaseException as error:  # pragma: no cover
+            errors.append(error)
+
+    def read() -> None:
+        try:
+            while writing.is_set():
+                walked, cursor, position = [], None, None
+                while True:
+                    page = reads.assertions(CutOff(), Filters(), incidents=set(), limit=7, cursor=cursor)
+                    position = page.position if position is None else position
+                    assert page.position == position, "every page of a walk is read at the first page's position"
+                    walked += [(a["incident_id"], a["assertion_id"]) for a in page.assertions]
+                    if page.next_cursor is None:
+                        break
+                    cursor = Cursor.decode(page.next_cursor)
+                walks.append((position, walked))
+        except BaseException as error:  # pragma: no cover
+            errors.append(error)
+
+    writers = [threading.Thread(target=write, args=(incident,)) for incident in incidents]
+    others = [threading.Thread(target=project), threading.Thread(target=read)]
+    for thread in [*others, *writers]:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    writing.clear()
+    for thread in others:
+        thread.join()
+    assert errors == []
+
+    assert walks, "the reader finished at least one walk"
+    for position, walked in walks:
+        assert len(walked) == len(set(walked)), "nothing repeated"
+        expected = [(e["incident_id"], e["assertion_id"]) for e in folded(store, position, Filters())]
+        assert walked == expected, "nothing skipped"
+    assert projector.catch_up() == store.head_position()
+    assert projector.progress().lag == 0
+    final = index.page(store.head_position(), Filters(), limit=None)
+    assert final.total == 8 * 20
