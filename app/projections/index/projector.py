@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from app.db import writer
-from app.projections.index.search import forget_all, remember, search_text
+from app.projections.index.search import forget_all, remember, search_text, storable
 from app.projections.index.tables import assertion_index_checkpoint, assertion_state_outlets, assertion_states
 from app.projections.reader import Timelines
 from app.projections.timeline import PROJECTION_VERSION, apply, render_entry
@@ -69,18 +69,18 @@ def state_row(incident_id: str, assertion_id: str, position: int, entry: Mapping
         "assertion_id": assertion_id,
         "from_position": position,
         "to_position": None,
-        "kind": entry["kind"],
+        "kind": storable(entry["kind"]),
         "earliest": occurred.get("earliest"),
         "latest": occurred.get("latest"),
         "precision": occurred.get("precision"),
-        "attributed_to_folded": (entry["attributed_to"] or "").lower(),
+        "attributed_to_folded": storable((entry["attributed_to"] or "").lower()),
         "status": entry["status"],
         "rank": entry["rank"],
         "disputed": bool(entry["disputed_by"]),
         "disputes": bool(entry["disputes"]),
         "source_count": len(entry["sources"]),
         "recorded_version": entry["recorded_version"],
-        "first_reported_at": entry["first_reported_at"],
+        "first_reported_at": storable(entry["first_reported_at"]) if entry["first_reported_at"] else None,
         "entry": {"incident_id": incident_id, **entry},
         "search_text": search_text(entry),
     }
@@ -271,7 +271,7 @@ class Projector:
         outlets = [
             {"state_id": state_id, "outlet_folded": outlet}
             for state_id, row in zip(ids, rows, strict=True)
-            for outlet in sorted({source["outlet"].lower() for source in row["entry"]["sources"]})
+            for outlet in sorted({storable(source["outlet"].lower()) for source in row["entry"]["sources"]})
         ]
         if outlets:
             conn.execute(sa.insert(assertion_state_outlets), outlets)

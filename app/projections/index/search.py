@@ -20,9 +20,15 @@ FTS_TABLE = "assertion_states_fts"
 _WORD = re.compile(r"\w+")
 
 
+def storable(text: str) -> str:
+    """Text as a column can hold it: an event stored by an older version may carry a NUL or a lone
+    surrogate (events.admissible refuses both now), which neither database takes as text."""
+    return "".join(" " if char == "\x00" or "\ud800" <= char <= "\udfff" else char for char in text)
+
+
 def search_text(entry: Mapping[str, Any]) -> str:
     quotes = [source.get("quote") or "" for source in entry["sources"]]
-    return "\n".join(part for part in (entry["headline"], entry.get("text") or "", *quotes) if part)
+    return storable("\n".join(part for part in (entry["headline"], entry.get("text") or "", *quotes) if part))
 
 
 def words(query: str) -> list[str]:
