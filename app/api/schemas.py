@@ -120,13 +120,16 @@ class IncidentList(BaseModel):
     incidents: list[IncidentListItem]
 
 
-class IncidentOut(BaseModel):
+class IncidentFieldsOut(BaseModel):
     id: str
     title: str | None
     summary: str | None
     location: dict[str, Any] | None
     tags: list[str]
     links: list[dict[str, Any]]
+
+
+class IncidentOut(IncidentFieldsOut):
     version: int
 
 
@@ -261,15 +264,6 @@ class EntryOut(BaseModel):
     recorded_at: str
     recorded_version: int
     last_version: int
-
-
-class IncidentFieldsOut(BaseModel):
-    id: str
-    title: str | None
-    summary: str | None
-    location: dict[str, Any] | None
-    tags: list[str]
-    links: list[dict[str, Any]]
 
 
 class CutOffOut(BaseModel):

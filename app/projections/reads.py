@@ -9,7 +9,7 @@ from typing import Any
 from app.projections.incident import apply_incident_event, empty_incident
 from app.projections.index.follower import IndexFollower, Leadership
 from app.projections.index.projector import Projector
-from app.projections.index.query import LAST, AssertionIndex, Cursor, Narrowing
+from app.projections.index.query import AssertionIndex, Cursor, Narrowing, sort_key
 from app.projections.reader import Timelines
 from app.projections.timeline import CutOff, Filters, entries
 from app.store import EventStore, IncidentNotFound, StoredEvent
@@ -47,7 +47,6 @@ class AssertionPage:
     assertions: list[dict[str, Any]]
     position: int = 0  # the log position the answer reflects
     next_cursor: str | None = None
-    folded: bool = False  # answered by folding every incident, not from the assertion index
 
 
 class PositionNotReached(Exception):
@@ -141,7 +140,7 @@ class TimelineReads:
             page = self.fold_assertions(
                 cut_off, filters, incidents=incidents, limit=limit, offset=offset, narrowing=narrowing
             )
-            return AssertionPage(page.total, page.assertions, head, None, folded=True)
+            return AssertionPage(page.total, page.assertions, head)
         wanted = head if cursor is None else cursor.position
         if as_of_position is not None:
             wanted = min(wanted, as_of_position)
@@ -187,14 +186,7 @@ class TimelineReads:
                 for entry in entries(state, filters)
                 if narrowing.admits(entry, filters)
             )
-        found.sort(
-            key=lambda e: (
-                e["occurred"].get("earliest") or LAST,
-                e["occurred"].get("latest") or LAST,
-                e["incident_id"],
-                e["recorded_version"],
-            )
-        )
+        found.sort(key=sort_key)
         return AssertionPage(len(found), found[offset : None if limit is None else offset + limit])
 
     def incident_locations(self, position: int) -> dict[str, Any]:

@@ -195,3 +195,18 @@ def test_export_into_head_ends_quietly(env, store):
     export.stdout.close()  # as head does after its line
     _, stderr = export.communicate(timeout=120)
     assert export.returncode == 0 and stderr == b""
+
+
+def test_project_once_brings_the_assertion_index_to_the_head(env, store):
+    from app.projections.index.projector import Projector
+    from app.projections.reader import Timelines
+
+    for n in range(3):
+        data = {"assertion_id": f"a{n}", "kind": "shooting", "occurred": "2026-01-24", "headline": f"h{n}"}
+        store.append(
+            "cli-index", [NewEvent("AssertionRecorded", {**data, "actors": [], "sources": [{"outlet": "CNN"}]}, 2)]
+        )
+    done = timeline("project", "--once", env=env)
+    head = store.head_position()
+    assert f"the assertion index is at position {head} (head {head})" in done.stdout
+    assert Projector(store, Timelines(store, None)).progress().lag == 0

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from app.projections.index import projector as projector_module
 from app.projections.index.projector import Projector
-from app.projections.index.query import LAST, AssertionIndex, Cursor, Narrowing
+from app.projections.index.query import AssertionIndex, Cursor, Narrowing, sort_key
 from app.projections.index.tables import assertion_state_outlets, assertion_states
 from app.projections.reader import Timelines
 from app.projections.snapshots import SnapshotStore
@@ -114,14 +114,7 @@ def folded(store, position: int, filters: Filters, narrowing: Narrowing = Narrow
         for entry in entries(fold(incident_id, events), filters)
         if narrowing.admits(entry, filters)
     ]
-    found.sort(
-        key=lambda e: (
-            e["occurred"].get("earliest") or LAST,
-            e["occurred"].get("latest") or LAST,
-            e["incident_id"],
-            e["recorded_version"],
-        )
-    )
+    found.sort(key=sort_key)
     return found
 
 

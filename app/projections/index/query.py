@@ -105,7 +105,8 @@ def _sort_columns() -> tuple[Any, ...]:
     )
 
 
-def _sort_key(entry: dict[str, Any]) -> tuple[str, str, str, int]:
+def sort_key(entry: Mapping[str, Any]) -> tuple[str, str, str, int]:
+    """The order of answers across incidents: earliest, latest, incident, recording version."""
     occurred = entry["occurred"]
     return (
         occurred.get("earliest") or LAST,
@@ -183,5 +184,5 @@ class AssertionIndex:
             found = list(conn.execute(query).scalars())
         more = limit is not None and len(found) > limit
         found = found[:limit]
-        next_cursor = Cursor(position, _sort_key(found[-1])).encode() if more and found else None
+        next_cursor = Cursor(position, sort_key(found[-1])).encode() if more and found else None
         return IndexPage(position, total, found, next_cursor)
