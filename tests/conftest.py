@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 import sqlalchemy as sa
 
@@ -14,8 +15,13 @@ from app.config import Settings
 from app.db import create_engine, migrate
 from app.store import EventStore
 from app.store.keys import KeyRing
+from tests.support.examples import examples
 
-BACKENDS = ("sqlite", "postgres")
+# Properties without their own count draw Hypothesis's default, scaled as `examples` scales.
+settings_profile = hypothesis.settings(max_examples=examples(100))
+hypothesis.settings.register_profile("timeline", settings_profile)
+hypothesis.settings.load_profile("timeline")
+
 _counter = itertools.count()
 
 
@@ -59,7 +65,7 @@ def fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: P
     return server.url(name)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request) -> str:
     return request.param
 

@@ -87,16 +87,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     problems.install(app)
     openapi.install(app)
-    app.include_router(incidents.router)
-    app.include_router(log.router)
-    app.include_router(timeline.router)
-    app.include_router(stream.router)
-    app.include_router(widget.router)
-    app.include_router(desk.router)
-    app.include_router(subscription_routes.router)
-    app.include_router(articles.router)
-    app.mount("/static", widget.static_files(), name="static")
 
+    # First among the routes: a health check is matched before any other router is looked at.
     @app.get("/healthz", tags=["health"], responses={200: {"model": HealthOut}})
     def healthz():
         """Liveness: the process is up and the database answers."""
@@ -106,6 +98,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "head_position": progress.head,
             "assertion_index": {"position": progress.position, "lag": progress.lag},
         }
+
+    app.include_router(incidents.router)
+    app.include_router(log.router)
+    app.include_router(timeline.router)
+    app.include_router(stream.router)
+    app.include_router(widget.router)
+    app.include_router(desk.router)
+    app.include_router(subscription_routes.router)
+    app.include_router(articles.router)
+    app.mount("/static", widget.static_files(), name="static")
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)  # outside: times BodySizeLimit's reads

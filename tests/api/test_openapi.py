@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
+from fastapi.testclient import TestClient
 from jsonschema_rs import Draft202012Validator
 
+from app.api.main import create_app
 from app.api.problems import PROBLEM_JSON
+from app.config import Settings
 from events.catalog import CATALOG
 from tests.api.conftest import assertion
 from tests.api.test_articles import REPORT
@@ -18,9 +22,14 @@ PROBLEM_REF = "#/components/schemas/ProblemDetails"
 HTML_ERRORS = {("get", "/widget/incidents/{incident_id}", "404")}
 
 
-@pytest.fixture
-def document(client) -> dict:
-    response = client.get("/openapi.json")
+@pytest.fixture(scope="module")
+def document(sqlite_template, tmp_path_factory) -> dict:
+    """The published document, read once: it names no backend (the tests that send requests run on both)."""
+    path = tmp_path_factory.mktemp("openapi") / "timeline.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    with TestClient(create_app(Settings(database_url=url, webhook_dispatcher=False))) as client:
+        response = client.get("/openapi.json")
     assert response.status_code == 200, response.text
     return response.json()
 

@@ -24,6 +24,7 @@ from app.webhooks.queue import DeliveryQueue, SqlQueue, open_queue
 from app.webhooks.retry import Decision, Delivered, Disable, Retry
 from app.webhooks.subscriptions import Subscriptions
 from app.webhooks.tables import webhook_attempts, webhook_deliveries
+from tests.support.examples import examples
 
 OWNER = "key-owner"
 LEASE = timedelta(seconds=30)
@@ -564,7 +565,7 @@ class DeliveryQueueContract:
 
     # -- the whole protocol --------------------------------------------------------------------
 
-    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(
         script=st.lists(
             st.one_of(

@@ -14,6 +14,7 @@ from app.db import migrate
 from app.store import DuplicateEventId, EventStore, IdempotencyKeyReused, NewEvent, VersionConflict
 from app.store import store as store_module
 from app.store.tables import events as events_table
+from tests.support.examples import examples
 
 T0 = datetime(2026, 2, 2, 12, tzinfo=timezone.utc)
 
@@ -213,7 +214,7 @@ class StoreContract:
             diff = compare_metadata(context, metadata)
         assert diff == []
 
-    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(
         batches=st.lists(
             st.tuples(st.sampled_from(["p", "q", "r"]), st.integers(min_value=1, max_value=5)),

@@ -24,6 +24,7 @@ from app.projections.reader import Timelines
 from app.projections.snapshots import SnapshotStore
 from app.projections.timeline import Filters, entries, fold
 from app.store import NewEvent
+from tests.support.examples import examples
 
 BASE = datetime(2026, 1, 20, tzinfo=timezone.utc)
 OCCURRED = ["2026-01-24", "2026-01", "2026-01-21/2026-01-31", "2025", "2026-01-24~", "2026-01-2X", "../2026-01-10"]
@@ -147,7 +148,12 @@ def every_row(engine) -> list[tuple]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], phases=NO_SHRINK)
+@settings(
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    phases=NO_SHRINK,
+)
 @given(data=st.data())
 def test_the_index_answers_what_the_fold_answers(store, data):
     start = store.head_position()  # earlier examples' events stay in the log (and in the reference)
@@ -184,7 +190,7 @@ def test_the_index_answers_what_the_fold_answers(store, data):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_projector_failing_mid_batch_and_restarted_ends_with_the_same_rows(store, monkeypatch, data):
     incidents = open_incidents(store, 2)

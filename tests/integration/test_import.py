@@ -23,6 +23,7 @@ from app.db import create_engine
 from app.importing import ImportError_, ImportStopped, Progress, content_id, import_batches, import_file, read_ndjson
 from app.store import EventStore
 from tests.conftest import fresh_database_url
+from tests.support.examples import examples
 
 SAMPLES = Path(__file__).resolve().parents[2] / "events" / "samples" / "minneapolis-2026.ndjson"
 
@@ -491,7 +492,7 @@ def interleavings(draw):
     return [line for lines in streams for line in lines], merged
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=interleavings())
 def test_any_interleaving_that_keeps_each_incidents_order_imports_the_same_events(engine, store, files):
     in_order, merged = files

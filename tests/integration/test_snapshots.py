@@ -16,6 +16,7 @@ from app.projections.snapshots import SnapshotStore
 from app.projections.timeline import CutOff, Filters, entries, fold
 from app.store import NewEvent
 from app.store.tables import snapshots as snapshots_table
+from tests.support.examples import examples
 
 BASE = datetime(2026, 1, 20, tzinfo=timezone.utc)
 OCCURRED = ["2026-01-24", "2026-01", "2026-01-21/2026-01-31", "2025", "2026-01-24~", "2026-01-2X", "2025-10"]
@@ -90,7 +91,7 @@ def append_in_batches(store, incident_id, events, sizes):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     history=histories(),
     sizes=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=4),

@@ -35,6 +35,7 @@ from app.projections.analyst_exports import (
 from app.projections.timeline import entries, fold
 from events.dates import parse_occurred
 from events.published import parse_published
+from tests.support.examples import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "events/samples/minneapolis-2026.ndjson"
@@ -509,7 +510,7 @@ batches = st.tuples(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(batches)
 def test_generated_entries_round_trip_through_every_format(batch):
     found, incident_locations = batch
@@ -523,7 +524,7 @@ def test_generated_entries_round_trip_through_every_format(batch):
     assert collection["omitted"] == len(rows) - len(located)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(batches, st.randoms(use_true_random=False))
 def test_generated_entries_render_to_the_same_bytes_every_time(batch, random):
     found, incident_locations = batch
@@ -533,7 +534,7 @@ def test_generated_entries_render_to_the_same_bytes_every_time(batch, random):
         assert render(shuffled_keys, incident_locations) == first
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(st.permutations(range(52)))
 def test_any_order_of_the_sample_round_trips_in_that_order(order):
     found, locations = sample()

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.dates import PRECISIONS, InvalidOccurred, Occurred, parse_occurred
+from tests.support.examples import examples
 
 D = date.fromisoformat
 
@@ -432,7 +433,7 @@ def date_times(draw) -> Case:
 edtf_cases = st.one_of(calendar_dates(), seasons(), unspecified_dates(), intervals(), sets(), date_times())
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=examples(250), deadline=None)
 @given(edtf_cases)
 def test_bounds_hold_every_admitted_date_and_no_more(case: Case):
     if not case.admitted:
@@ -449,7 +450,7 @@ def test_bounds_hold_every_admitted_date_and_no_more(case: Case):
         assert occurred.precision == case.precision
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(edtf_cases)
 def test_display_is_readable_text(case: Case):
     try:
@@ -463,7 +464,7 @@ def test_display_is_readable_text(case: Case):
 EDTF_ALPHABET = "0123456789X-/.~?%[]{},TZ:+^SYE "
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.one_of(st.text(), st.text(alphabet=EDTF_ALPHABET, max_size=40), edtf_cases.map(lambda c: c.text + "~")))
 def test_any_text_is_read_or_refused_with_invalid_occurred(text: str):
     try:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from app.intake.dates import find_dates, on_or_before, read_edtf, span_when
 from events.dates import parse_occurred
+from tests.support.examples import examples
 
 MONDAY = date(2026, 2, 2)
 WEDNESDAY = date(2026, 2, 4)
@@ -239,7 +240,7 @@ PAST_LEANING = [
 published_days = st.dates(min_value=date(1950, 1, 1), max_value=date(2100, 12, 31))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(published=published_days, phrase=st.sampled_from(PAST_LEANING))
 def test_past_leaning_phrases_never_end_after_the_publication_day(published, phrase):
     found = find_dates(f"Officials said that {phrase} the agents were there.", published)
@@ -248,7 +249,7 @@ def test_past_leaning_phrases_never_end_after_the_publication_day(published, phr
         assert p.earliest <= p.latest <= published, (phrase, p)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     published=published_days,
     phrase=st.sampled_from(
@@ -265,7 +266,7 @@ def test_every_edtf_reads_back_the_same_in_events_dates(published, phrase):
         )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(text=st.text(max_size=400), published=st.dates(min_value=date(1, 1, 2), max_value=date(9999, 12, 30)))
 def test_find_dates_never_raises_and_offsets_slice_the_text(text, published):
     for p in find_dates(text, published):
@@ -306,7 +307,7 @@ words = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(parts=st.lists(words, max_size=30), published=published_days)
 def test_date_like_word_salad_keeps_the_invariants(parts, published):
     text = " ".join(parts)
@@ -318,7 +319,7 @@ def test_date_like_word_salad_keeps_the_invariants(parts, published):
     assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(a=st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 1, 1)), days=st.integers(0, 800))
 def test_span_when_is_the_span_events_dates_reads(a, days):
     b = a + timedelta(days=days)

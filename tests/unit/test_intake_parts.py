@@ -16,6 +16,7 @@ from app.intake.kinds import KINDS, kind_of
 from app.intake.matching import count_bounds, cues, quantity_conflict, tokens
 from app.intake.sentences import clauses, sentences
 from app.intake.speakers import Attribution, NameBook, actors, speaker
+from tests.support.examples import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY = date(2026, 2, 2)
@@ -123,7 +124,7 @@ def test_clauses(sentence, parts):
         assert found[-1].subjectless
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("abc ABC.,;:!?“”\"'’\n-0123456789")), max_size=300))
 def test_sentences_and_clauses_slice_the_text_for_any_input(text):
     for s in sentences(text):
@@ -292,7 +293,7 @@ def test_kinds(clause, attribution, kind):
     assert kind_of(clause, attribution) == kind
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.text(max_size=200))
 def test_every_kind_is_in_the_vocabulary(text):
     assert kind_of(text, None) in KINDS
@@ -396,7 +397,7 @@ def test_retracted_assertions_are_never_matched():
     assert p.action == "record"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(
         st.sampled_from(

@@ -49,7 +49,7 @@ class RejectIn(Strict):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-def get_intake(request: Request) -> Intake:
+async def get_intake(request: Request) -> Intake:
     return request.app.state.intake
 
 

@@ -72,7 +72,7 @@ class ReplayIn(Strict):
     from_position: int = Field(ge=1, le=MAX_BIGINT)
 
 
-def get_subscriptions(request: Request) -> Subscriptions:
+async def get_subscriptions(request: Request) -> Subscriptions:
     return request.app.state.subscriptions
 
 

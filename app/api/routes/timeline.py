@@ -26,7 +26,7 @@ from events.published import parse_published
 router = APIRouter(tags=["timelines"], responses=documented(401, 403, 422))
 
 
-def cut_off_params(
+async def cut_off_params(
     as_of: Annotated[Moment | None, Query(description="recorded time (RFC 3339): what this store knew then")] = None,
     as_of_version: Annotated[int | None, Query(ge=0, le=MAX_INT, description="the incident's stream version")] = None,
     reported_as_of: Annotated[
@@ -39,7 +39,7 @@ def cut_off_params(
     return CutOff(as_of, as_of_version, parse_published(reported_as_of).moment if reported_as_of else None)
 
 
-def filter_params(
+async def filter_params(
     kind: Annotated[list[str] | None, Query(description="only these kinds (repeat or comma-separate)")] = None,
     occurred_from: Annotated[date | None, Query(description="entries whose dates overlap from this day")] = None,
     occurred_to: Annotated[date | None, Query(description="entries whose dates overlap up to this day")] = None,
