@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.projections.actors import ActorDirectory, with_actor_ids
 from app.projections.incident import apply_incident_event, empty_incident
 from app.projections.index.follower import IndexFollower, Leadership
 from app.projections.index.projector import Projector
@@ -66,13 +67,26 @@ MIN_POSITION_SECONDS = 10.0  # how long `min_position` may wait, in all
 
 
 class TimelineReads:
-    def __init__(self, store: EventStore, timelines: Timelines, follower: IndexFollower | None = None):
+    """Entries carry the actor ids their names resolve to (`attributed_to_actor`, `actor_ids`),
+    resolved when read: a timeline against the registry as it stands now, whatever its cut-off (a
+    merge made today applies to what was recorded last year), an answer across incidents against
+    the registry at the log position the answer reflects (so the same question there, and the same
+    export, gets the same answer later)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        timelines: Timelines,
+        follower: IndexFollower | None = None,
+        actors: ActorDirectory | None = None,
+    ):
         self.store, self.timelines = store, timelines
+        self.actors = actors or ActorDirectory(store)
         self.follower = follower or IndexFollower(Projector(store, timelines), Leadership(store.engine))
         self.index = AssertionIndex(store.engine)
 
     def current_version(self, incident_id: str) -> int:
-        version = self.store.stream_version(incident_id)
+        version = self.store.incident_version(incident_id)
         if version is None:
             raise IncidentNotFound(incident_id)
         return version
@@ -85,7 +99,12 @@ class TimelineReads:
         self, incident_id: str, version: int, cut_off: CutOff, filters: Filters, *, history: bool = False
     ) -> TimelineRead:
         state = self.timelines.state(incident_id, version, reported_as_of=cut_off.reported_as_of, keep_history=history)
-        return TimelineRead(state["incident"], version, entries(state, filters), list(state.get("unreadable", ())))
+        shown = with_actor_ids(entries(state, filters), self.actors.registry())
+        return TimelineRead(state["incident"], version, shown, list(state.get("unreadable", ())))
+
+    def actors_version(self) -> int:
+        """The actors registry's version: what a timeline's actor ids reflect (part of its ETag)."""
+        return self.actors.version()
 
     def changes(self, incident_id: str, since: CutOff, until: CutOff) -> Changes:
         """Entries added, changed and retracted between two cut-offs (by recorded time or version)."""
@@ -95,8 +114,10 @@ class TimelineReads:
         if since_version > until_version:
             raise CutOffsReversed(since_version, until_version)
         everything = Filters(include_retracted=True)
-        before = {e["assertion_id"]: e for e in entries(self.timelines.state(incident_id, since_version), everything)}
-        after = entries(self.timelines.state(incident_id, until_version), everything)
+        registry = self.actors.registry()
+        earlier_entries = with_actor_ids(entries(self.timelines.state(incident_id, since_version), everything), registry)
+        before = {e["assertion_id"]: e for e in earlier_entries}
+        after = with_actor_ids(entries(self.timelines.state(incident_id, until_version), everything), registry)
         added, changed, retracted = [], [], []
         for entry in after:
             earlier = before.get(entry["assertion_id"])
@@ -130,13 +151,13 @@ class TimelineReads:
         """Assertions across incidents at a cut-off, ordered by when they happened, a page at a time.
 
         Served from the assertion index, brought up to the head first (within CATCH_UP_SECONDS, and
-        at least to `min_position`); cut-offs the index does not hold yet (a per-incident version,
-        a publication time) are answered by folding every incident.
+        at least to `min_position`); a cut-off the index does not hold (a per-incident version
+        ) are answered by folding every incident.
         """
         head = self.store.head_position()
         if min_position is not None and min_position > head:
             raise PositionNotReached(min_position, head)
-        if cut_off.as_of_version is not None or cut_off.reported_as_of is not None:
+        if cut_off.as_of_version is not None:
             page = self.fold_assertions(
                 cut_off, filters, incidents=incidents, limit=limit, offset=offset, narrowing=narrowing
             )
@@ -159,8 +180,10 @@ class TimelineReads:
             offset=offset,
             cursor=cursor,
             narrowing=narrowing,
+            reported_as_of=cut_off.reported_as_of,
         )
-        return AssertionPage(found.total, found.assertions, found.position, found.next_cursor)
+        resolved = with_actor_ids(found.assertions, self.actors.at_position(found.position))
+        return AssertionPage(found.total, resolved, found.position, found.next_cursor)
 
     def fold_assertions(
         self,
@@ -187,7 +210,8 @@ class TimelineReads:
                 if narrowing.admits(entry, filters)
             )
         found.sort(key=sort_key)
-        return AssertionPage(len(found), found[offset : None if limit is None else offset + limit])
+        shown = with_actor_ids(found[offset : None if limit is None else offset + limit], self.actors.registry())
+        return AssertionPage(len(found), shown)
 
     def incident_locations(self, position: int) -> dict[str, Any]:
         """Every incident's location as the log held it at `position` (for exports that place entries)."""

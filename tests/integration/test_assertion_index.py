@@ -104,11 +104,15 @@ narrowings = st.builds(
 )
 
 
-def folded(store, position: int, filters: Filters, narrowing: Narrowing = Narrowing()) -> list[dict]:
-    """The reference: every incident folded up to `position`, filtered and sorted as the read is."""
+def folded(
+    store, position: int, filters: Filters, narrowing: Narrowing = Narrowing(), reported_as_of: datetime | None = None
+) -> list[dict]:
+    """The reference: every incident folded up to `position` (keeping only the events reported by
+    `reported_as_of`, if given), filtered and sorted as the read is."""
     by_incident: dict[str, list] = {}
     for event in store.read_all(limit=1_000_000, up_to_position=position):
-        by_incident.setdefault(event.incident_id, []).append(event)
+        if reported_as_of is None or event.reported_at <= reported_as_of:
+            by_incident.setdefault(event.incident_id, []).append(event)
     found = [
         {"incident_id": incident_id, **entry}
         for incident_id, events in by_incident.items()
@@ -138,9 +142,14 @@ def every_row(engine) -> list[tuple]:
                 assertion_states.c.assertion_id,
                 assertion_states.c.from_position,
                 assertion_states.c.to_position,
+                assertion_states.c.reported_from,
+                assertion_states.c.reported_to,
                 assertion_states.c.entry,
             ).order_by(
-                assertion_states.c.incident_id, assertion_states.c.assertion_id, assertion_states.c.from_position
+                assertion_states.c.incident_id,
+                assertion_states.c.assertion_id,
+                assertion_states.c.from_position,
+                assertion_states.c.reported_from,
             )
         ).all()
         outlets = conn.execute(sa.select(sa.func.count()).select_from(assertion_state_outlets)).scalar_one()
@@ -149,7 +158,7 @@ def every_row(engine) -> list[tuple]:
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 @settings(
-    max_examples=examples(25),
+    max_examples=examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     phases=NO_SHRINK,
@@ -172,8 +181,12 @@ def test_the_index_answers_what_the_fold_answers(store, data):
         position = start + data.draw(st.integers(min_value=0, max_value=head - start))
         filters = data.draw(filters_strategy)
         narrowing = data.draw(narrowings)
-        expected = folded(store, position, filters, narrowing)
-        page = index.page(position, filters, limit=1000, narrowing=narrowing)
+        # A publication cut-off: none, or an hour of the drawn reports (on one, between two, or past all).
+        reported = data.draw(
+            st.one_of(st.none(), st.integers(-1, 201).map(lambda h: BASE + timedelta(hours=h, minutes=h % 2 * 30)))
+        )
+        expected = folded(store, position, filters, narrowing, reported)
+        page = index.page(position, filters, limit=1000, narrowing=narrowing, reported_as_of=reported)
         assert page.assertions == expected
         assert page.total == len(expected)
 
@@ -181,7 +194,9 @@ def test_the_index_answers_what_the_fold_answers(store, data):
         size = data.draw(st.integers(min_value=1, max_value=4))
         walked, cursor = [], None
         while True:
-            page = index.page(position, filters, limit=size, cursor=cursor, narrowing=narrowing)
+            page = index.page(
+                position, filters, limit=size, cursor=cursor, narrowing=narrowing, reported_as_of=reported
+            )
             walked += page.assertions
             if page.next_cursor is None:
                 break

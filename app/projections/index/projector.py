@@ -8,6 +8,17 @@ from the one before becomes a new row from that event's position, and closes the
 there. So for every P, the rows with from_position <= P < to_position are the fold's entries at P,
 rendered by the same function.
 
+Publication time. What had been reported by a time T is the fold of the events reported by T, in
+version order: a subsequence of the stream, not a prefix, so each row also holds for a span of
+publication times (tables.py). After each event, the assertions it names get their spans again: in
+the common case (the event is reported no earlier than the start of the assertion's last span and
+than the recording of every assertion it names) the last span splits at the event's time, the
+newer part holding the entry as now rendered, because for every T from there on the subsequence
+is the previous one plus this event. Otherwise the assertion's spans are folded afresh from its
+own events (those naming it, and the recordings of the assertions named with it in a dispute),
+one fold per publication time among them. Spans that did not change stay open; the others close
+at the event's position and their successors open there.
+
 THE ORDERING DECISION OF THE INDEX. Rows are written in batches of consecutive positions after
 the checkpoint, and the checkpoint moves to the batch's last position in the same transaction,
 as its first statement, and only if it still holds the position the batch started from (a
@@ -26,7 +37,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,15 +45,20 @@ from sqlalchemy.engine import Connection, Engine
 
 from app.db import writer
 from app.projections.index.search import forget_all, remember, search_text, storable
-from app.projections.index.tables import assertion_index_checkpoint, assertion_state_outlets, assertion_states
+from app.projections.index.tables import (
+    assertion_index_checkpoint,
+    assertion_state_outlets,
+    assertion_states,
+    reported_key,
+)
 from app.projections.reader import Timelines
-from app.projections.timeline import PROJECTION_VERSION, apply, render_entry
+from app.projections.timeline import PROJECTION_VERSION, apply, fold, render_entry
 from app.store import EventStore, StoredEvent
 
 log = logging.getLogger("timeline.index")
 
 # The index's own version and the fold's: either changing rebuilds the index from the log.
-INDEX_VERSION = PROJECTION_VERSION * 1000 + 2  # 2: search_text
+INDEX_VERSION = PROJECTION_VERSION * 1000 + 3  # 2: search_text; 3: publication-time spans
 BATCH = 1000
 CACHED_INCIDENTS = 2000
 
@@ -61,7 +77,39 @@ class Progress:
         return max(0, self.head - self.position)
 
 
-def state_row(incident_id: str, assertion_id: str, position: int, entry: Mapping[str, Any]) -> dict[str, Any]:
+@dataclass(slots=True)
+class Span:
+    """An assertion's entry over a span of publication times, as the index holds it now."""
+
+    reported_from: str
+    reported_to: str | None
+    entry: dict[str, Any]
+    row: dict[str, Any] | None = field(default=None, compare=False)  # its row, until the batch is written
+
+    def same(self, other: Span) -> bool:
+        return (self.reported_from, self.reported_to, self.entry) == (
+            other.reported_from,
+            other.reported_to,
+            other.entry,
+        )
+
+
+@dataclass(slots=True)
+class IncidentCursor:
+    """What the projector keeps of an incident between events: the fold's state and the open spans."""
+
+    state: dict[str, Any]
+    spans: dict[str, list[Span]]
+
+
+def state_row(
+    incident_id: str,
+    assertion_id: str,
+    position: int,
+    entry: Mapping[str, Any],
+    reported_from: str = "0001-01-01T00:00:00.000000",
+    reported_to: str | None = None,
+) -> dict[str, Any]:
     """The index row for an entry rendered at `position` (its columns are read off the entry)."""
     occurred = entry["occurred"]
     return {
@@ -69,6 +117,8 @@ def state_row(incident_id: str, assertion_id: str, position: int, entry: Mapping
         "assertion_id": assertion_id,
         "from_position": position,
         "to_position": None,
+        "reported_from": reported_from,
+        "reported_to": reported_to,
         "kind": storable(entry["kind"]),
         "earliest": occurred.get("earliest"),
         "latest": occurred.get("latest"),
@@ -98,13 +148,52 @@ def named_assertions(event: StoredEvent) -> set[str]:
     }
 
 
+def merged(spans: list[Span]) -> list[Span]:
+    """Neighbouring spans with the same entry as one."""
+    out: list[Span] = []
+    for span in spans:
+        if out and out[-1].entry == span.entry and out[-1].reported_to == span.reported_from:
+            out[-1] = Span(out[-1].reported_from, span.reported_to, out[-1].entry)
+        else:
+            out.append(span)
+    return out
+
+
+def split_last(spans: list[Span], at: str, entry: dict[str, Any]) -> list[Span]:
+    """The spans after an event reported at `at` that changes the entry from then on only."""
+    if not spans:
+        return [Span(at, None, entry)]
+    last = spans[-1]
+    head = [*spans[:-1], Span(last.reported_from, at, last.entry)] if at > last.reported_from else spans[:-1]
+    return merged([*head, Span(at, None, entry)])
+
+
+def folded_spans(incident_id: str, assertion_id: str, events: Sequence[StoredEvent]) -> list[Span]:
+    """An assertion's spans folded from its own events (the incident's, in version order)."""
+    together = {other for event in events if assertion_id in (names := named_assertions(event)) for other in names}
+    own = [
+        event
+        for event in events
+        if assertion_id in named_assertions(event)
+        or (event.type == "AssertionRecorded" and event.data.get("assertion_id") in together)
+    ]
+    times = sorted({reported_key(event.reported_at) for event in own})
+    spans: list[Span] = []
+    for n, moment in enumerate(times):
+        state = fold(incident_id, [event for event in own if reported_key(event.reported_at) <= moment])
+        entry = state["assertions"].get(assertion_id)
+        if entry is not None:
+            spans.append(Span(moment, times[n + 1] if n + 1 < len(times) else None, rendered(entry)))
+    return merged(spans)
+
+
 class Projector:
     def __init__(self, store: EventStore, timelines: Timelines, *, batch: int = BATCH):
         self.store = store
         self.engine: Engine = store.engine
         self.timelines = timelines
         self.batch = batch
-        self._states: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._states: OrderedDict[str, IncidentCursor] = OrderedDict()
         # One catch-up at a time in this process (the checkpoint's compare-and-set guards across
         # processes; this only saves folding the same batch twice here).
         self._lock = threading.Lock()
@@ -192,30 +281,48 @@ class Projector:
 
     def _write(self, start: int, events: Sequence[StoredEvent]) -> None:
         rows_in_order: list[dict[str, Any]] = []
-        opened: dict[tuple[str, str], dict[str, Any]] = {}  # the newest row of each assertion in this batch
-        to_close: dict[tuple[str, str], int] = {}  # rows open before the batch -> where they end
+        to_close: list[dict[str, Any]] = []  # rows open before the batch -> where they end
+        written: list[Span] = []
+        touched: dict[str, IncidentCursor] = {}
         for event in events:
-            state = self._state_before(event)
-            named = named_assertions(event) & state["assertions"].keys()
-            before = {name: rendered(state["assertions"][name]) for name in named}
+            cursor = touched.get(event.incident_id) or self._cursor_before(event)
+            touched[event.incident_id] = cursor
+            state, spans = cursor.state, cursor.spans
             apply(state, event)
-            self._states[event.incident_id] = state
-            for name in named_assertions(event) & state["assertions"].keys():
-                after = rendered(state["assertions"][name])
-                if before.get(name) == after:
-                    continue
-                key = (event.incident_id, name)
-                if key in opened:
-                    opened[key]["to_position"] = event.position
-                    opened[key] = state_row(event.incident_id, name, event.position, after)
-                    rows_in_order.append(opened[key])
+            present = sorted(named_assertions(event) & state["assertions"].keys())
+            if not present:
+                continue
+            at = reported_key(event.reported_at)
+            for name in present:
+                old = spans.get(name, [])
+                later = all(at >= spans[other][0].reported_from for other in present if spans.get(other))
+                if later and (not old or at >= old[-1].reported_from):
+                    new = split_last(old, at, rendered(state["assertions"][name]))
                 else:
-                    if name in before:
-                        to_close[key] = event.position
-                    opened[key] = state_row(event.incident_id, name, event.position, after)
-                    rows_in_order.append(opened[key])
-            while len(self._states) > CACHED_INCIDENTS:
-                self._states.popitem(last=False)
+                    history = self.store.read_stream(event.incident_id, up_to_version=event.version)
+                    new = folded_spans(event.incident_id, name, history)
+                keep = 0
+                while keep < min(len(old), len(new)) and old[keep].same(new[keep]):
+                    keep += 1
+                for span in old[keep:]:
+                    if span.row is not None:  # written in this batch: it ends here
+                        span.row["to_position"] = event.position
+                    else:
+                        to_close.append(
+                            {
+                                "k_incident": event.incident_id,
+                                "k_assertion": name,
+                                "k_from": span.reported_from,
+                                "k_to": event.position,
+                            }
+                        )
+                for span in new[keep:]:
+                    span.row = state_row(
+                        event.incident_id, name, event.position, span.entry, span.reported_from, span.reported_to
+                    )
+                    rows_in_order.append(span.row)
+                    written.append(span)
+                spans[name] = [*old[:keep], *new[keep:]]
 
         # BEGIN IMMEDIATE on SQLite: the write lock before the compare-and-set reads the checkpoint.
         with writer(self.engine.connect()) as conn, conn.begin():
@@ -232,16 +339,37 @@ class Projector:
                 raise CheckpointMoved()
             self._close(conn, to_close)
             self._insert(conn, rows_in_order)
+        for span in written:
+            span.row = None  # in the database now
+        for incident_id, cursor in touched.items():
+            self._states[incident_id] = cursor
+            self._states.move_to_end(incident_id)
+        while len(self._states) > CACHED_INCIDENTS:
+            self._states.popitem(last=False)
 
-    def _state_before(self, event: StoredEvent) -> dict[str, Any]:
-        state = self._states.get(event.incident_id)
-        if state is not None and state["version"] == event.version - 1:
-            self._states.move_to_end(event.incident_id)
-            return state
-        return self.timelines.state(event.incident_id, event.version - 1)
+    def _cursor_before(self, event: StoredEvent) -> IncidentCursor:
+        cursor = self._states.get(event.incident_id)
+        if cursor is not None and cursor.state["version"] == event.version - 1:
+            return cursor
+        state = self.timelines.state(event.incident_id, event.version - 1)
+        return IncidentCursor(state, self._open_spans(event.incident_id) if event.version > 1 else {})
+
+    def _open_spans(self, incident_id: str) -> dict[str, list[Span]]:
+        """The spans the index holds open for an incident (the rows not yet replaced)."""
+        t = assertion_states
+        spans: dict[str, list[Span]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(
+                sa.select(t.c.assertion_id, t.c.reported_from, t.c.reported_to, t.c.entry)
+                .where(t.c.incident_id == incident_id, t.c.to_position.is_(None))
+                .order_by(t.c.assertion_id, t.c.reported_from)
+            ):
+                entry = {name: value for name, value in row.entry.items() if name != "incident_id"}
+                spans.setdefault(row.assertion_id, []).append(Span(row.reported_from, row.reported_to, entry))
+        return spans
 
     @staticmethod
-    def _close(conn: Connection, to_close: Mapping[tuple[str, str], int]) -> None:
+    def _close(conn: Connection, to_close: Sequence[Mapping[str, Any]]) -> None:
         if not to_close:
             return
         conn.execute(
@@ -249,13 +377,11 @@ class Projector:
             .where(
                 assertion_states.c.incident_id == sa.bindparam("k_incident"),
                 assertion_states.c.assertion_id == sa.bindparam("k_assertion"),
+                assertion_states.c.reported_from == sa.bindparam("k_from"),
                 assertion_states.c.to_position.is_(None),
             )
             .values(to_position=sa.bindparam("k_to")),
-            [
-                {"k_incident": incident_id, "k_assertion": assertion_id, "k_to": position}
-                for (incident_id, assertion_id), position in to_close.items()
-            ],
+            list(to_close),
         )
 
     @staticmethod

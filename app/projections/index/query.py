@@ -12,13 +12,14 @@ import binascii
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from app.projections.index.search import matching, search_text, words
-from app.projections.index.tables import assertion_state_outlets, assertion_states
+from app.projections.index.tables import assertion_state_outlets, assertion_states, reported_key
 from app.projections.timeline import Filters
 
 # Entries whose dates cannot be read sort as if dated "9999", as the fold-everything read sorts them.
@@ -117,9 +118,19 @@ def sort_key(entry: Mapping[str, Any]) -> tuple[str, str, str, int]:
 
 
 def _conditions(
-    position: int, filters: Filters, incidents: Collection[str], narrowing: Narrowing, engine: Engine
+    position: int,
+    filters: Filters,
+    incidents: Collection[str],
+    narrowing: Narrowing,
+    engine: Engine,
+    reported_as_of: datetime | None = None,
 ) -> list[Any]:
     where: list[Any] = [t.c.from_position <= position, sa.or_(t.c.to_position.is_(None), t.c.to_position > position)]
+    if reported_as_of is None:
+        where.append(t.c.reported_to.is_(None))
+    else:
+        moment = reported_key(reported_as_of)
+        where += [t.c.reported_from <= moment, sa.or_(t.c.reported_to.is_(None), t.c.reported_to > moment)]
     if incidents:
         where.append(t.c.incident_id.in_(sorted(incidents)))
     if filters.kinds:
@@ -165,12 +176,13 @@ class AssertionIndex:
         offset: int = 0,
         cursor: Cursor | None = None,
         narrowing: Narrowing = Narrowing(),
+        reported_as_of: datetime | None = None,
     ) -> IndexPage:
-        """The assertions valid at `position` (a cursor's own position wins), a page at a time
-        (`limit=None`: all of them, for an export)."""
+        """The assertions valid at `position` (a cursor's own position wins), as reported by
+        `reported_as_of` if given, a page at a time (`limit=None`: all of them, for an export)."""
         if cursor is not None:
             position = cursor.position
-        where = _conditions(position, filters, incidents, narrowing, self.engine)
+        where = _conditions(position, filters, incidents, narrowing, self.engine, reported_as_of)
         sort = _sort_columns()
         query = sa.select(t.c.entry).where(*where).order_by(*sort)
         if limit is not None:

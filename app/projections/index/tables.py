@@ -6,6 +6,12 @@ that replaced it (exclusive; NULL while it is current). A read at position P tak
 `from_position <= P < to_position`: exactly one per assertion recorded by P. The columns beside
 `entry` (the entry as a timeline renders it) are what the queries filter and sort on.
 
+Each row also holds for a span of publication times, `reported_from` (inclusive) to `reported_to`
+(exclusive; NULL: from then on): what had been reported by a time T is the fold of the events
+reported by T, so a read "as reported by T" at position P takes the rows whose two spans hold P and
+T, again one per assertion. A read with no publication cut-off takes the rows with `reported_to`
+NULL. Times are UTC text of one width (`reported_key`), so they compare as text.
+
 `assertion_state_outlets`: the outlets of each row's sources, folded to lower case, for the
 `outlet` filter.
 
@@ -14,6 +20,8 @@ it moves in the same transaction as the rows it covers.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
@@ -37,6 +45,8 @@ assertion_states = sa.Table(
     sa.Column("assertion_id", sa.String(200), nullable=False),
     sa.Column("from_position", sa.BigInteger, nullable=False),
     sa.Column("to_position", sa.BigInteger, nullable=True),
+    sa.Column("reported_from", Ordered(26), nullable=False, server_default="0001-01-01T00:00:00.000000"),
+    sa.Column("reported_to", Ordered(26), nullable=True),
     sa.Column("kind", sa.String(100), nullable=False),
     # ISO days ("2026-01-24"); NULL when the stored EDTF cannot be read (such entries sort last).
     sa.Column("earliest", Ordered(10), nullable=True),
@@ -74,3 +84,10 @@ assertion_index_checkpoint = sa.Table(
     sa.Column("projection_version", sa.Integer, nullable=False),
     sa.CheckConstraint("id = 1", name="single_row"),
 )
+
+
+def reported_key(moment: datetime) -> str:
+    """A publication time as the index stores it: UTC, to the microsecond, one width for every year."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds")
