@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         "project", help="keep the assertion index following the log (one process at a time projects on PostgreSQL)"
     )
     project.add_argument("--once", action="store_true", help="bring the index up to the head, then exit")
+    project.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build a fresh copy of the index beside the live one (which goes on serving), swap it in, then exit",
+    )
 
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="create a key; prints it alone on the last line")
@@ -138,6 +143,22 @@ def _project(args, settings: Settings) -> int:
     projector = Projector(store, Timelines(store, SnapshotStore(engine)))
     leadership = Leadership(engine)
     try:
+        if args.rebuild:
+            from app.projections.index.rebuild import RebuildAbandoned, rebuild
+
+            def report(position: int, head: int) -> None:
+                print(f"rebuilding the assertion index: position {position} of {head}", flush=True)
+
+            try:
+                rebuilt = rebuild(store, projector.timelines, progress=report)
+            except RebuildAbandoned as error:
+                print(f"timeline: {error}", file=sys.stderr)
+                return 1
+            print(
+                f"the rebuilt assertion index is live at position {rebuilt.position} "
+                f"(generation {rebuilt.generation}, replacing {rebuilt.replaced})"
+            )
+            return 0
         if args.once:
             if not leadership.held():
                 print(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, MutableSet, Sequence
+from collections.abc import Callable, Container, Mapping, MutableSet, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from app.db import utcnow
 from app.store import AppendResult, EventStore, IncidentNotFound, NewEvent, VersionConflict
 from events import catalog
+from events.actors import ACTOR_EVENTS, ACTORS_STREAM, RESERVED_STREAMS, Registry
 from events.admissible import text_problems
 from events.catalog import InvalidEvent, Problem
 from events.published import Published, parse_published
@@ -54,6 +55,7 @@ def open_incident(
 ) -> AppendResult:
     """Open a new incident's stream with IncidentOpened."""
     command = EventCommand("IncidentOpened", data, reported_at, metadata or {}, event_id, schema_version)
+    _not_reserved(incident_id)
     try:
         event = _opening(command, actor)
     except InvalidEvent as error:
@@ -81,10 +83,18 @@ def check_opening(
     """open_incident's checks without the append: the event it would append, or the error it would raise
     (InvalidEvent located as in an event, `data.title`; IncidentExists). For the import, which checks a
     whole file before writing; `known_incidents`: see check_events."""
+    _not_reserved(incident_id)
     event = _opening(command, actor)
     if _exists(store, incident_id, known_incidents):
         raise IncidentExists(incident_id)
     return event
+
+
+def _not_reserved(incident_id: str) -> None:
+    if incident_id in RESERVED_STREAMS:
+        raise InvalidEvent(
+            [Problem(("incident_id",), f"{incident_id!r} is the actors registry's stream; an incident id is a slug")]
+        )
 
 
 def _opening(command: EventCommand, actor: str) -> NewEvent:
@@ -113,7 +123,7 @@ def append_events(
 
     `known_assertions`, `known_incidents` (link targets only here): see check_events.
     """
-    if store.stream_version(incident_id) is None:
+    if store.incident_version(incident_id) is None:
         raise IncidentNotFound(incident_id)
     new_events = [_validated(index, command, actor) for index, command in enumerate(commands)]
     if idempotency_key is not None:
@@ -173,7 +183,7 @@ def check_events(
 def _exists(store: EventStore, incident_id: str, known_incidents: Container[str] | None) -> bool:
     if known_incidents is not None:
         return incident_id in known_incidents
-    return store.stream_version(incident_id) is not None
+    return store.incident_version(incident_id) is not None
 
 
 def _validated(index: int, command: EventCommand, actor: str) -> NewEvent:
@@ -186,6 +196,21 @@ def _validated(index: int, command: EventCommand, actor: str) -> NewEvent:
                 )
             ]
         )
+    if command.type in ACTOR_EVENTS:
+        raise InvalidEvent(
+            [
+                Problem(
+                    (*where, "type"),
+                    f"{command.type} is an event of the actors registry, not of an incident: use /v1/actors",
+                )
+            ]
+        )
+    return _checked(index, command, actor)
+
+
+def _checked(index: int, command: EventCommand, actor: str) -> NewEvent:
+    """The event a command stands for, checked against the catalog (problems located in `events[index]`)."""
+    where = ("events", index)
     try:
         data, schema_version = _checked_data(command.type, command)
     except InvalidEvent as error:
@@ -350,3 +375,138 @@ def _located(error: InvalidEvent, where: tuple, *, strip_data: bool = False) -> 
         return (*where, *location)
 
     return InvalidEvent([Problem(place(p.location), p.message) for p in error.problems])
+
+
+# -- the actors registry ---------------------------------------------------------------------------
+
+REGISTRY_ATTEMPTS = 5
+
+
+class RegistryMoved(VersionConflict):
+    """The actors registry is not at the version the request expected."""
+
+    def __init__(self, expected: int, actual: int):
+        super().__init__(ACTORS_STREAM, expected, actual)
+        self.args = (
+            f"the actors registry is at version {actual}, not the expected version {expected}: "
+            "read it again (GET /v1/actors) and retry",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ActorsWritten:
+    registry: Registry  # as it stands with the write
+    result: AppendResult | None  # None: nothing appended, the registry already said so
+
+
+def registry_of(store: EventStore) -> Registry:
+    """The actors registry as the store holds it now."""
+    return Registry.fold(store.read_stream(ACTORS_STREAM))
+
+
+def register_actor(
+    store: EventStore,
+    actor_id: str,
+    name: str,
+    *,
+    kind: str | None = None,
+    aliases: Sequence[str] = (),
+    actor: str,
+    expected_version: int | None = None,
+) -> ActorsWritten:
+    """Register an actor under a new id (ActorExists if the id is taken, NameTaken if a name is)."""
+    data: dict[str, Any] = {"actor_id": actor_id, "name": name}
+    if kind is not None:
+        data["kind"] = kind
+    if aliases:
+        data["aliases"] = list(aliases)
+    command = EventCommand("ActorRegistered", data)
+    return _write_registry(store, lambda _: [command], actor=actor, expected_version=expected_version)
+
+
+def alias_actor(
+    store: EventStore, actor_id: str, alias: str, *, actor: str, expected_version: int | None = None
+) -> ActorsWritten:
+    """Give an actor one more name; nothing is appended if the name is already the actor's."""
+
+    def commands(registry: Registry) -> list[EventCommand]:
+        # A merged id's names lead to the actor it was merged into: the alias is given to that one.
+        return [EventCommand("ActorAliased", {"actor_id": registry.live(actor_id) or actor_id, "alias": alias})]
+
+    return _write_registry(store, commands, actor=actor, expected_version=expected_version, keep_unchanged=False)
+
+
+def merge_actors(
+    store: EventStore, actor_id: str, merged_actor_id: str, *, actor: str, expected_version: int | None = None
+) -> ActorsWritten:
+    """Merge `merged_actor_id` into `actor_id`, which is kept; nothing is appended if it already was."""
+    command = EventCommand("ActorsMerged", {"actor_id": actor_id, "merged_actor_id": merged_actor_id})
+    return _write_registry(
+        store, lambda _: [command], actor=actor, expected_version=expected_version, keep_unchanged=False
+    )
+
+
+def append_actor_events(
+    store: EventStore, commands: Sequence[EventCommand], *, actor: str, expected_version: int | None = None
+) -> ActorsWritten:
+    """Check a batch of the registry's events against the registry, then append it (the import)."""
+    return _write_registry(store, lambda _: list(commands), actor=actor, expected_version=expected_version)
+
+
+def check_actor_events(
+    registry: Registry, commands: Sequence[EventCommand], *, actor: str, keep_unchanged: bool = True
+) -> list[NewEvent]:
+    """The events a batch of commands to the registry stands for, checked against the catalog and
+    against `registry`, which is brought up to date with them (ActorRefused, InvalidEvent: the first
+    refusal; the registry then holds the commands before it). `keep_unchanged=False` leaves out
+    events that change nothing (an alias the actor already has)."""
+    new_events: list[NewEvent] = []
+    for index, command in enumerate(commands):
+        if command.type not in ACTOR_EVENTS:
+            raise InvalidEvent(
+                [
+                    Problem(
+                        ("events", index, "type"),
+                        f"{command.type!r} is not an event of the actors registry, which takes "
+                        f"{', '.join(sorted(ACTOR_EVENTS))}",
+                    )
+                ]
+            )
+        event = _checked(index, command, actor)
+        data = _current_data(event)
+        if registry.check(event.type, data) or keep_unchanged:
+            new_events.append(event)
+        registry.apply(event.type, data)
+    return new_events
+
+
+def _write_registry(
+    store: EventStore,
+    commands_for: Callable[[Registry], list[EventCommand]],
+    *,
+    actor: str,
+    expected_version: int | None,
+    keep_unchanged: bool = True,
+) -> ActorsWritten:
+    # The checks need the whole registry (is a name taken? would a merge make a cycle?), so the
+    # append states the version they were made against: a write that lands in between makes this
+    # one fail, with nothing written, instead of landing on a registry it was never checked
+    # against. A request that named no version of its own did not depend on one, so it is checked
+    # again against the newer registry and tried again; one that did gets the 409.
+    attempt = 0
+    while True:
+        attempt += 1
+        registry = registry_of(store)
+        if expected_version is not None and registry.version != expected_version:
+            raise RegistryMoved(expected_version, registry.version)
+        checked_at = registry.version
+        new_events = check_actor_events(registry, commands_for(registry), actor=actor, keep_unchanged=keep_unchanged)
+        if not new_events:
+            return ActorsWritten(registry, None)
+        try:
+            result = store.append(ACTORS_STREAM, new_events, expected_version=checked_at)
+        except VersionConflict as conflict:
+            if expected_version is not None or attempt == REGISTRY_ATTEMPTS:
+                raise RegistryMoved(checked_at, conflict.actual) from None
+            continue
+        return ActorsWritten(registry, result)

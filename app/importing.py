@@ -56,15 +56,19 @@ from app.commands import (
     EventCommand,
     IncidentExists,
     IncidentNotFound,
+    append_actor_events,
     append_events,
+    check_actor_events,
     check_events,
     check_opening,
     open_incident,
+    registry_of,
 )
 from app.store import EventStore, NewEvent, StoredEvent, StoreError
 from app.store.store import event_from_row
 from app.store.tables import events as events_table
 from events import catalog
+from events.actors import ACTORS_STREAM, ActorExists, ActorRefused, Registry
 from events.catalog import INCIDENT_ID_PATTERN, InvalidEvent, Problem
 from events.published import Published, parse_published
 from events.upcasting import upcast
@@ -135,6 +139,7 @@ class ImportReport:
     refused: int = 0  # lines with a problem
     conflicts: int = 0  # of those, lines that differ from what is recorded under their identity
     incidents: int = 0  # incidents receiving new events
+    registry: bool = False  # new events go to the actors registry
     problems: list[LineProblem] = field(default_factory=list)  # the first `max_problems` lines
 
     def summary(self) -> str:
@@ -150,15 +155,22 @@ class ImportReport:
             conflicts = f" ({self.conflicts} of them {_plural(self.conflicts, 'a conflict', 'conflicts')})"
         if self.refused:
             refused = f"{_plural(self.refused, 'line')}{conflicts}"
-            new = f"{_plural(self.new, 'new event')} for {_plural(self.incidents, 'incident')}"
+            new = f"{_plural(self.new, 'new event')} for {self._streams()}"
             if self.dry_run:
                 return f"dry run: {refused} would be refused, so nothing would be imported ({new}, {present})"
             return f"imported 0 events: {refused} refused, so nothing was written ({new}, {present})"
         counts = f"({present}, 0 refused)"
-        new = f"{_plural(self.new, 'event')} into {_plural(self.incidents, 'incident')}"
+        new = f"{_plural(self.new, 'event')} into {self._streams()}"
         if self.dry_run:
             return f"dry run: would import {new} {counts}; nothing was written"
-        return f"imported {_plural(self.appended, 'event')} into {_plural(self.incidents, 'incident')} {counts}"
+        return f"imported {_plural(self.appended, 'event')} into {self._streams()} {counts}"
+
+    def _streams(self) -> str:
+        if not self.registry:
+            return _plural(self.incidents, "incident")
+        if not self.incidents:
+            return "the actors registry"
+        return f"{_plural(self.incidents, 'incident')} and the actors registry"
 
     def problem_lines(self) -> list[str]:
         shown = [str(problem) for problem in self.problems]
@@ -264,8 +276,12 @@ def parse_line(number: int, raw: bytes) -> ImportLine | LineProblem:
     if not isinstance(record, dict):
         return LineProblem(number, "expected a JSON object (one event per line)")
     incident_id = record.get("incident_id")
-    if not isinstance(incident_id, str) or not _INCIDENT_ID.fullmatch(incident_id):
-        return LineProblem(number, f"incident_id must match {INCIDENT_ID_PATTERN}, not {incident_id!r}")
+    if not isinstance(incident_id, str) or not (_INCIDENT_ID.fullmatch(incident_id) or incident_id == ACTORS_STREAM):
+        return LineProblem(
+            number,
+            f"incident_id must match {INCIDENT_ID_PATTERN} (or be {ACTORS_STREAM!r}, the actors registry), "
+            f"not {incident_id!r}",
+        )
     problems = []
     event_id = record.get("event_id")
     if event_id is not None:
@@ -586,6 +602,7 @@ class _Check:
     def __init__(self, store: EventStore, source: Source, report: ImportReport, max_problems: int):
         self.store, self.source, self.report, self.max_problems = store, source, report, max_problems
         self.incidents = _Incidents(store)
+        self.registry: Registry | None = None  # the actors registry, read when first needed, then with each line
         self.seen = _SeenEvents()
         self.fresh = bytearray()
 
@@ -603,7 +620,9 @@ class _Check:
             stored_events = _stored_events(self.store, explicit) if explicit else {}
             for ordinal, where, item, command, event_id, given in identified:
                 self._line(ordinal, where, item, command, event_id, given, stored, stored_events)
-        self.report.incidents = sum(1 for incident in self.incidents.met.values() if incident.receives)
+        receiving = {stream for stream, incident in self.incidents.met.items() if incident.receives}
+        self.report.incidents = len(receiving - {ACTORS_STREAM})
+        self.report.registry = ACTORS_STREAM in receiving
         return self.fresh
 
     def _line(self, ordinal, where, item, command, event_id, given, stored, stored_events) -> None:
@@ -658,6 +677,8 @@ class _Check:
 
     def _handlers(self, line: ImportLine, command: EventCommand) -> LineProblem | None:
         """The write handlers' own checks of this line, against the store and the lines before it."""
+        if line.incident_id == ACTORS_STREAM:
+            return self._registry_line(line, command)
         incidents, incident_id = self.incidents, line.incident_id
         incident = incidents[incident_id]
         conflict = False
@@ -700,6 +721,18 @@ class _Check:
             return LineProblem(line.number, "; ".join(_described(problem) for problem in error.problems), conflict)
         return None
 
+    def _registry_line(self, line: ImportLine, command: EventCommand) -> LineProblem | None:
+        """The registry's checks of a line of its stream, against the registry and the lines before it."""
+        if self.registry is None:
+            self.registry = registry_of(self.store)
+        try:
+            check_actor_events(self.registry, [command], actor=ACTOR)
+        except ActorRefused as error:
+            return LineProblem(line.number, str(error), isinstance(error, ActorExists))
+        except InvalidEvent as error:
+            return LineProblem(line.number, "; ".join(_described(problem) for problem in error.problems))
+        return None
+
     def _stored_twin(self, incident_id: str, command: EventCommand) -> bool:
         """Whether the store holds this event's content under another id (recorded through the API)."""
         if not self.incidents[incident_id].in_store:
@@ -711,6 +744,8 @@ class _Check:
         )
         if command.type == "AssertionRecorded":
             query = query.where(events_table.c.data["assertion_id"].as_string() == _assertion_id(command))
+        elif command.type == "ActorRegistered" and isinstance(command.data, dict):
+            query = query.where(events_table.c.data["actor_id"].as_string() == command.data.get("actor_id"))
         elif command.type != "IncidentOpened":
             return False
         with self.store.engine.connect() as conn:
@@ -718,7 +753,7 @@ class _Check:
         return row is not None and _same(incident_id, command, event_from_row(row))
 
     def release(self) -> None:
-        self.incidents = self.seen = None  # type: ignore[assignment]
+        self.incidents = self.seen = self.registry = None  # type: ignore[assignment]
 
     def _refuse(self, problem: LineProblem) -> None:
         self.report.refused += 1
@@ -739,6 +774,12 @@ def _write(
         incident_id = first_line.incident_id
         rest = batch
         try:
+            if incident_id == ACTORS_STREAM:
+                append_actor_events(store, [command for _, command in batch], actor=ACTOR)
+                report.appended += len(batch)
+                progress.written(len(batch))
+                batch.clear()
+                return
             if first.type == "IncidentOpened":
                 open_incident(
                     store,
@@ -768,7 +809,7 @@ def _write(
                 )
                 report.appended += len(rest)
                 progress.written(len(rest))
-        except (InvalidEvent, IncidentExists, IncidentNotFound, StoreError) as error:
+        except (InvalidEvent, IncidentExists, IncidentNotFound, StoreError, ActorRefused) as error:
             raise ImportStopped(rest[0][0].number if rest else first_line.number, report, error) from error
         batch.clear()
 

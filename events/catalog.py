@@ -18,8 +18,10 @@ from pydantic import (
     model_validator,
 )
 
+from events.actors import ACTOR_EVENTS
 from events.admissible import clamped_time, storable_time, text_problems
 from events.dates import InvalidOccurred, parse_occurred
+from events.names import name_key
 from events.published import published_text
 
 INCIDENT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
@@ -54,6 +56,12 @@ def _known_kind(value: str) -> str:
     return value
 
 
+def _has_words(value: str) -> str:
+    if not name_key(value):
+        raise ValueError("a name needs letters or digits")
+    return value
+
+
 def _edtf(value: str) -> str:
     try:
         return parse_occurred(value).edtf
@@ -81,6 +89,13 @@ Edtf = Annotated[
         examples=["2026-01-24", "2026-01", "2026-01-24~", "2026-01-XX", "2026-01-24/2026-02-02", "../2026-01-24"],
     ),
 ]
+ActorId = Annotated[
+    str,
+    StringConstraints(pattern=INCIDENT_ID_PATTERN),
+    Field(description="an actor's id: a slug, as an incident's", examples=["kristi-noem"]),
+]
+ActorName = Annotated[Name, AfterValidator(_has_words)]
+ActorKind = Literal["person", "body", "group", "outlet"]
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
 Moment = Annotated[AwareDatetime, AfterValidator(storable_time)]
 # A publication time as the report gives it: a day, or a time (see events.published); kept as text.
@@ -204,6 +219,34 @@ class AssertionRetracted(Data):
     reason: Text
 
 
+# The actors registry's events (events.actors): they go to its own stream, never an incident's.
+
+
+class ActorRegistered(Data):
+    actor_id: ActorId
+    name: ActorName
+    kind: ActorKind | None = None
+    aliases: tuple[ActorName, ...] = Field(default=(), max_length=100)
+
+
+class ActorAliased(Data):
+    actor_id: ActorId
+    alias: ActorName
+
+
+class ActorsMerged(Data):
+    """`merged_actor_id` is merged into `actor_id`, the actor kept."""
+
+    actor_id: ActorId
+    merged_actor_id: ActorId
+
+    @model_validator(mode="after")
+    def _two_actors(self) -> Self:
+        if self.actor_id == self.merged_actor_id:
+            raise ValueError("an actor cannot be merged into itself")
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class EventType:
     name: str
@@ -224,8 +267,13 @@ CATALOG: dict[str, EventType] = {
         (AssertionRevised, 1),
         (AssertionRanked, 1),
         (AssertionRetracted, 1),
+        (ActorRegistered, 1),
+        (ActorAliased, 1),
+        (ActorsMerged, 1),
     )
 }
+# The events an incident's stream holds (the actors registry's go to its own stream).
+INCIDENT_STREAM_EVENTS = tuple(name for name in CATALOG if name not in ACTOR_EVENTS)
 
 ASSERTION_EVENTS = frozenset(name for name in CATALOG if name.startswith("Assertion") or name == "SourceAttached")
 

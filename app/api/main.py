@@ -14,7 +14,7 @@ from app.api import openapi, problems
 from app.api.limits import BodySizeLimit, BodyTimeout
 from app.api.request_text import RefuseUnstorableText
 from app.api.responses import JSONResponse
-from app.api.routes import articles, desk, incidents, log, stream, timeline, widget
+from app.api.routes import actors, articles, desk, incidents, log, stream, timeline, widget
 from app.api.routes import subscriptions as subscription_routes
 from app.api.schemas import HealthOut
 from app.config import Settings
@@ -22,6 +22,7 @@ from app.db import create_engine
 from app.intake.articles import Articles
 from app.intake.service import Intake
 from app.notify import AppendSignal
+from app.projections.actors import ActorDirectory
 from app.projections.index.follower import IndexFollower, Leadership
 from app.projections.index.projector import Projector
 from app.projections.reader import Timelines
@@ -82,8 +83,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.dispatcher = None
     projector = Projector(app.state.store, app.state.timelines)
     follower = IndexFollower(projector, Leadership(engine), app.state.appended)
-    app.state.reads = TimelineReads(app.state.store, app.state.timelines, follower)
-    app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine))
+    app.state.actors = ActorDirectory(app.state.store)
+    app.state.reads = TimelineReads(app.state.store, app.state.timelines, follower, app.state.actors)
+    app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine), app.state.actors)
 
     problems.install(app)
     openapi.install(app)
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(desk.router)
     app.include_router(subscription_routes.router)
     app.include_router(articles.router)
+    app.include_router(actors.router)
     app.mount("/static", widget.static_files(), name="static")
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -136,6 +136,7 @@ def domain_errors() -> dict[type[Exception], DomainError]:
     from app.projections.reads import PositionNotReached
     from app.store import DuplicateEventId, IdempotencyKeyReused, VersionConflict
     from app.webhooks.subscriptions import OwnerRevoked, SubscriptionNotFound, UnusableOwner
+    from events import actors
 
     return {
         commands.IncidentNotFound: DomainError(404, "incident-not-found"),
@@ -163,6 +164,16 @@ def domain_errors() -> dict[type[Exception], DomainError]:
         UnusableOwner: DomainError(
             422, "unusable-owner", lambda e: {"errors": [{"field": "key_id", "message": str(e)}]}
         ),
+        actors.ActorRefused: DomainError(422, "actor-refused"),
+        actors.ActorExists: DomainError(409, "actor-exists", lambda e: {"actor_id": e.actor_id}),
+        actors.UnknownActor: DomainError(404, "actor-not-found"),
+        # Only the merge names a second actor, in its body's `actor_id`.
+        actors.UnknownMergedActor: DomainError(
+            422, "unknown-actor", lambda e: {"errors": [{"field": "actor_id", "message": str(e)}]}
+        ),
+        actors.NameTaken: DomainError(409, "name-taken", lambda e: {"name": e.name, "actor_id": e.owner}),
+        actors.ActorMerged: DomainError(409, "actor-merged", lambda e: {"actor_id": e.actor_id, "merged_into": e.into}),
+        actors.MergeCycle: DomainError(409, "merge-cycle"),
     }
 
 

@@ -169,6 +169,9 @@ class ArticleSummary(BaseModel):
 class ProposalOut(Open):
     """A proposed fact and its decision (the proposal's own fields vary with what it proposes)."""
 
+    speaker_actor_id: str | None = Field(
+        description="the actor the proposed speaker (`attributed_to`) resolves to in the actors registry, or null"
+    )
     decision: DecisionOut
 
 
@@ -249,7 +252,11 @@ class EntryOut(BaseModel):
     headline: str
     text: str | None
     attributed_to: str | None = Field(description="who made the claim, as written")
+    attributed_to_actor: str | None = Field(
+        description="the id of the actor `attributed_to` resolves to in the actors registry, or null"
+    )
     actors: list[Any]
+    actor_ids: list[str | None] = Field(description="for each of `actors`, in order, the actor it resolves to, or null")
     location: dict[str, Any] | None
     sources: list[SourceOut]
     corroboration: int = Field(description="how many sources report it")
@@ -309,6 +316,25 @@ class AssertionOut(EntryOut):
     incident_id: str
 
 
+class LogBoundOut(BaseModel):
+    position: int = Field(description="the global log position of this end")
+    as_of: str | None = Field(description="the recorded time asked for, if one was")
+    reported_as_of: str | None = Field(description="the publication time asked for, if one was")
+
+
+class CrossChangedOut(ChangedOut):
+    incident_id: str
+    entry: AssertionOut
+
+
+class CrossChangesOut(BaseModel):
+    since: LogBoundOut
+    until: LogBoundOut
+    added: list[AssertionOut]
+    changed: list[CrossChangedOut]
+    retracted: list[AssertionOut]
+
+
 class AssertionCutOffOut(CutOffOut):
     as_of_position: int | None
 
@@ -322,6 +348,34 @@ class AssertionPageOut(BaseModel):
     next_offset: int | None = Field(description="pass as offset for the next page (offset paging); null at the end")
     next_cursor: str | None = Field(description="pass as cursor for the next page; null at the end")
     assertions: list[AssertionOut]
+
+
+# -- actors ------------------------------------------------------------------------------------
+
+
+class ActorOut(BaseModel):
+    """An actor of the registry (a merged actor is shown as the one it was merged into)."""
+
+    id: str
+    name: str
+    kind: str | None = Field(description="person, body, group or outlet; null if not said")
+    aliases: list[str] = Field(description="its other names, as written")
+    merged_actor_ids: list[str] = Field(description="the actors merged into this one, directly or not")
+    names: list[str] = Field(description="every name that leads to it, as written: its own, then the merged actors'")
+    normalised_names: list[str] = Field(
+        description="the normalised names a name is matched by (case, punctuation, titles and acronyms aside), sorted"
+    )
+
+
+class ActorList(BaseModel):
+    version: int = Field(description="the actors registry's version (pass as expected_version to write)")
+    actors: list[ActorOut]
+
+
+class ActorWrittenOut(BaseModel):
+    actor: ActorOut
+    version: int = Field(description="the actors registry's version with this write")
+    positions: list[int] = Field(description="the global positions of the events appended; empty if nothing changed")
 
 
 # -- webhook subscriptions ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from app.commands import EventCommand, IncidentNotFound
 from app.intake.articles import Article, Articles, Decision, DecisionExists, StoredProposal
 from app.intake.model import ACTIONS, KnownAssertion, KnownIncident, Proposal, Report
 from app.intake.pipeline import propose
+from app.projections.actors import ActorDirectory
 from app.projections.reader import Timelines
 from app.projections.timeline import entries
 from app.store import AppendResult, EventStore
@@ -64,8 +65,11 @@ class Accepted:
 
 
 class Intake:
-    def __init__(self, store: EventStore, timelines: Timelines, articles: Articles):
+    def __init__(
+        self, store: EventStore, timelines: Timelines, articles: Articles, actors: ActorDirectory | None = None
+    ):
         self.store, self.timelines, self.articles = store, timelines, articles
+        self.actors = actors or ActorDirectory(store)
 
     # -- reports in ---------------------------------------------------------------------------
 
@@ -84,7 +88,7 @@ class Intake:
         existing = self.articles.find(url, text)
         if existing is not None:
             return self.view(existing.id), False
-        if incident_id is not None and self.store.stream_version(incident_id) is None:
+        if incident_id is not None and self.store.incident_version(incident_id) is None:
             raise InvalidEvent([Problem(("incident_id",), f"there is no incident {incident_id!r}; open it first")])
         incidents, assertions = self.record()
         made = propose(Report(outlet, text, published.day or published.moment, url, title), incidents, assertions)
@@ -102,10 +106,21 @@ class Intake:
         return self.view(article.id), created
 
     def view(self, article_id: str) -> ArticleView:
+        """A report, its proposals and their decisions. Each proposal names the actor its speaker
+        resolves to (`speaker_actor_id`), in the actors registry as it stands now, not as it stood
+        when the report came in: registering the speaker later names it in the proposals too."""
         article = self.articles.get(article_id)
         if article is None:
             raise ArticleNotFound(article_id)
-        return ArticleView(article, self.articles.proposals(article_id), self.articles.decisions(article_id))
+        registry = self.actors.registry()
+        proposals = [
+            StoredProposal(
+                stored.proposal_id,
+                {**stored.body, "speaker_actor_id": registry.resolve(stored.body.get("attributed_to"))},
+            )
+            for stored in self.articles.proposals(article_id)
+        ]
+        return ArticleView(article, proposals, self.articles.decisions(article_id))
 
     def record(self) -> tuple[list[KnownIncident], list[KnownAssertion]]:
         """The record as extraction sees it: every incident, and every active assertion in it."""

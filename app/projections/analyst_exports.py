@@ -1,8 +1,9 @@
 """Assertions across incidents as analysts' files: CSV, GeoJSON and Parquet. Pure: bytes in memory.
 
 The input is what `GET /v1/assertions` returns: rendered timeline entries, each with its
-`incident_id` (and an `actor_id` once the actor registry exists), in the order they are to appear;
-`incident_locations` maps an incident to its own location, the fallback for entries that name none.
+`incident_id` and `attributed_to_actor` (the actor `attributed_to` resolves to: the `actor_id`
+column), in the order they are to appear; `incident_locations` maps an incident to its own
+location, the fallback for entries that name none.
 
 All three formats carry one row per entry with the columns of `COLUMNS`, first those ACLED's
 users know, then a few of our own. The same input always gives the same bytes, whatever the
@@ -104,7 +105,7 @@ def export_row(entry: Entry, incident_locations: IncidentLocations) -> dict[str,
         "incident": entry["incident_id"],
         "kind": entry["kind"],
         "actor": entry.get("attributed_to") or None,
-        "actor_id": entry.get("actor_id") or None,
+        "actor_id": entry.get("attributed_to_actor") or None,
         "sources": [source["outlet"] for source in entry["sources"]],
         "source_count": len(entry["sources"]),
         "notes": _one_line(entry["headline"], entry.get("text")),

@@ -3,26 +3,60 @@ goes through here once, so the routes only parse and render."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from app.projections.actors import ActorDirectory, with_actor_ids
+from app.projections.actors import ActorDirectory, with_actor_id, with_actor_ids
 from app.projections.incident import apply_incident_event, empty_incident
 from app.projections.index.follower import IndexFollower, Leadership
 from app.projections.index.projector import Projector
-from app.projections.index.query import AssertionIndex, Cursor, Narrowing, sort_key
+from app.projections.index.query import (
+    DEFAULT_SORT,
+    AssertionIndex,
+    Cursor,
+    Moment,
+    Narrowing,
+    Sort,
+    sorted_answers,
+)
 from app.projections.reader import Timelines
 from app.projections.timeline import CutOff, Filters, entries
 from app.store import EventStore, IncidentNotFound, StoredEvent
+from events.actors import UnknownActor
 
 # Fields of an entry that move whenever anything touches it, so they say nothing about what changed.
 DIFF_IGNORED = {"last_version", "recorded_version"}
 
 
 class CutOffsReversed(ValueError):
-    def __init__(self, since: int, until: int):
+    def __init__(self, since: int, until: int, unit: str = "version"):
         self.since, self.until = since, until
-        super().__init__(f"since (version {since}) is after until (version {until})")
+        if unit == "publication time":
+            super().__init__("since_reported is after until_reported")
+        else:
+            super().__init__(f"since ({unit} {since}) is after until ({unit} {until})")
+
+
+def classify(
+    pairs: Iterable[tuple[Mapping[str, Any] | None, dict[str, Any]]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(entry then or None, entry now) pairs as added, changed (field by field) and retracted."""
+    added, changed, retracted = [], [], []
+    for earlier, entry in pairs:
+        if entry["status"] == "retracted" and (earlier is None or earlier["status"] != "retracted"):
+            retracted.append(entry)
+        if earlier is None:
+            added.append(entry)
+            continue
+        fields = {
+            name: {"before": earlier.get(name), "after": value}
+            for name, value in entry.items()
+            if name not in DIFF_IGNORED and earlier.get(name) != value
+        }
+        if fields and entry not in retracted:
+            changed.append({"assertion_id": entry["assertion_id"], "fields": fields, "entry": entry})
+    return added, changed, retracted
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +71,15 @@ class TimelineRead:
 class Changes:
     since_version: int
     until_version: int
+    added: list[dict[str, Any]]
+    changed: list[dict[str, Any]]
+    retracted: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class CrossChanges:
+    since_position: int
+    until_position: int
     added: list[dict[str, Any]]
     changed: list[dict[str, Any]]
     retracted: list[dict[str, Any]]
@@ -107,7 +150,8 @@ class TimelineReads:
         return self.actors.version()
 
     def changes(self, incident_id: str, since: CutOff, until: CutOff) -> Changes:
-        """Entries added, changed and retracted between two cut-offs (by recorded time or version)."""
+        """Entries added, changed and retracted between two cut-offs (by recorded time or version, and
+        by publication time)."""
         current = self.current_version(incident_id)
         since_version = self.timelines.version_for(incident_id, since, current)
         until_version = self.timelines.version_for(incident_id, until, current)
@@ -115,25 +159,58 @@ class TimelineReads:
             raise CutOffsReversed(since_version, until_version)
         everything = Filters(include_retracted=True)
         registry = self.actors.registry()
-        earlier_entries = with_actor_ids(entries(self.timelines.state(incident_id, since_version), everything), registry)
-        before = {e["assertion_id"]: e for e in earlier_entries}
-        after = with_actor_ids(entries(self.timelines.state(incident_id, until_version), everything), registry)
-        added, changed, retracted = [], [], []
-        for entry in after:
-            earlier = before.get(entry["assertion_id"])
-            if entry["status"] == "retracted" and (earlier is None or earlier["status"] != "retracted"):
-                retracted.append(entry)
-            if earlier is None:
-                added.append(entry)
-                continue
-            fields = {
-                name: {"before": earlier.get(name), "after": value}
-                for name, value in entry.items()
-                if name not in DIFF_IGNORED and earlier.get(name) != value
-            }
-            if fields and entry not in retracted:
-                changed.append({"assertion_id": entry["assertion_id"], "fields": fields, "entry": entry})
+        if since.reported_as_of and until.reported_as_of and since.reported_as_of > until.reported_as_of:
+            raise CutOffsReversed(since_version, until_version, unit="publication time")
+        earlier_state = self.timelines.state(incident_id, since_version, reported_as_of=since.reported_as_of)
+        at_since = with_actor_ids(entries(earlier_state, everything), registry)
+        before = {e["assertion_id"]: e for e in at_since}
+        later_state = self.timelines.state(incident_id, until_version, reported_as_of=until.reported_as_of)
+        after = with_actor_ids(entries(later_state, everything), registry)
+        added, changed, retracted = classify((before.get(entry["assertion_id"]), entry) for entry in after)
         return Changes(since_version, until_version, added, changed, retracted)
+
+    def changes_across(
+        self,
+        since: CutOff,
+        until: CutOff,
+        *,
+        since_position: int | None,
+        until_position: int | None,
+        incidents: set[str],
+    ) -> CrossChanges:
+        """Entries added, changed and retracted across incidents between two cut-offs of the log
+        (a position or a recorded time, and a publication time), read from the assertion index."""
+        head = self.store.head_position()
+        start = self._log_position(since, since_position, head)
+        end = self._log_position(until, until_position, head)
+        if start > end:
+            raise CutOffsReversed(start, end, unit="position")
+        if since.reported_as_of and until.reported_as_of and since.reported_as_of > until.reported_as_of:
+            raise CutOffsReversed(start, end, unit="publication time")
+        reached = self.follower.reach(end, budget_seconds=CATCH_UP_SECONDS)
+        if reached < end:
+            raise PositionNotReached(end, reached, waited=True)
+        pairs = self.index.changed_between(
+            Moment(start, since.reported_as_of), Moment(end, until.reported_as_of), incidents=incidents
+        )
+        # Both sides against one registry, at the end: a name's actor id is not a change of the entry.
+        registry = self.actors.at_position(end)
+        resolved = [(then and with_actor_id(then, registry), with_actor_id(now, registry)) for then, now in pairs]
+        added, changed, retracted = classify(resolved)
+        for item in changed:
+            item["incident_id"] = item["entry"]["incident_id"]
+        ordered = [sorted_answers(found, DEFAULT_SORT) for found in (added, retracted)]
+        changed.sort(key=lambda item: DEFAULT_SORT.key(item["entry"]))
+        return CrossChanges(start, end, ordered[0], changed, ordered[1])
+
+    def _log_position(self, cut_off: CutOff, position: int | None, head: int) -> int:
+        if position is not None:
+            if position > head:
+                raise PositionNotReached(position, head)
+            return position
+        if cut_off.as_of is not None:
+            return self.store.position_at(cut_off.as_of)
+        return head
 
     def assertions(
         self,
@@ -147,19 +224,24 @@ class TimelineReads:
         min_position: int | None = None,
         cursor: Cursor | None = None,
         narrowing: Narrowing = Narrowing(),
+        sort: Sort = DEFAULT_SORT,
+        actor: str | None = None,
     ) -> AssertionPage:
-        """Assertions across incidents at a cut-off, ordered by when they happened, a page at a time.
+        """Assertions across incidents at a cut-off, in the order asked (by when they happened unless
+        told otherwise), a page at a time.
 
         Served from the assertion index, brought up to the head first (within CATCH_UP_SECONDS, and
-        at least to `min_position`); a cut-off the index does not hold (a per-incident version
-        ) are answered by folding every incident.
+        at least to `min_position`); a cut-off the index does not hold (a version of one
+        incident's stream) is answered by folding every incident. `actor` keeps the claims made
+        under any of that actor's names, as the actors registry held them at the answer's position.
         """
         head = self.store.head_position()
         if min_position is not None and min_position > head:
             raise PositionNotReached(min_position, head)
         if cut_off.as_of_version is not None:
+            narrowing = self._speaking(narrowing, actor, head)
             page = self.fold_assertions(
-                cut_off, filters, incidents=incidents, limit=limit, offset=offset, narrowing=narrowing
+                cut_off, filters, incidents=incidents, limit=limit, offset=offset, narrowing=narrowing, sort=sort
             )
             return AssertionPage(page.total, page.assertions, head)
         wanted = head if cursor is None else cursor.position
@@ -172,18 +254,29 @@ class TimelineReads:
             reached = self.follower.reach(min(min_position, wanted), budget_seconds=MIN_POSITION_SECONDS)
             if reached < min(min_position, wanted):
                 raise PositionNotReached(min_position, reached, waited=True)
+        position = min(reached, wanted) if cursor is None else cursor.position
         found = self.index.page(
-            min(reached, wanted),
+            position,
             filters,
             incidents=incidents,
             limit=limit,
             offset=offset,
             cursor=cursor,
-            narrowing=narrowing,
+            narrowing=self._speaking(narrowing, actor, position),
             reported_as_of=cut_off.reported_as_of,
+            sort=sort,
         )
         resolved = with_actor_ids(found.assertions, self.actors.at_position(found.position))
         return AssertionPage(found.total, resolved, found.position, found.next_cursor)
+
+    def _speaking(self, narrowing: Narrowing, actor: str | None, position: int) -> Narrowing:
+        """The narrowing to the claims `actor` made (under any of its names at `position`)."""
+        if actor is None:
+            return narrowing
+        registry = self.actors.at_position(position)
+        if registry.get(actor) is None:
+            raise UnknownActor(actor)
+        return replace(narrowing, speakers=registry.names_of(actor))
 
     def fold_assertions(
         self,
@@ -194,6 +287,7 @@ class TimelineReads:
         limit: int | None,
         offset: int,
         narrowing: Narrowing = Narrowing(),
+        sort: Sort = DEFAULT_SORT,
     ) -> AssertionPage:
         """The same answer by folding every incident: the reference the index is held to."""
         found: list[dict[str, Any]] = []
@@ -209,7 +303,7 @@ class TimelineReads:
                 for entry in entries(state, filters)
                 if narrowing.admits(entry, filters)
             )
-        found.sort(key=sort_key)
+        found = sorted_answers(found, sort)
         shown = with_actor_ids(found[offset : None if limit is None else offset + limit], self.actors.registry())
         return AssertionPage(len(found), shown)
 

@@ -4,7 +4,7 @@ Attributes of every delivery (https://github.com/cloudevents/spec/blob/v1.0.2/cl
 
 - `specversion` "1.0"; `id` = the event id (the same on every retry and replay);
 - `source` = `<base source>/v1/incidents/<incident_id>` (a URI reference; the base is the
-  service's public URL or empty);
+  service's public URL or empty), or `<base source>/v1/actors` for the actors registry's events;
 - `type` = `org.incident-timeline.<EventType>.v<schema_version>`, e.g.
   `org.incident-timeline.AssertionRecorded.v1` — the schema version is part of the type because a
   new version changes the shape of `data`;
@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from events.actors import ACTORS_STREAM
 from events.published import Published
 
 __all__ = ["CONTENT_TYPE", "TYPE_PREFIX", "cloudevent_type", "rfc3339", "to_cloudevent"]
@@ -53,10 +54,11 @@ def to_cloudevent(event: Mapping[str, Any], *, source: str) -> str:
     cannot be encoded.
     """
     incident_id = str(event["incident_id"])
+    about = "/v1/actors" if incident_id == ACTORS_STREAM else f"/v1/incidents/{incident_id}"
     attributes: dict[str, Any] = {
         "specversion": "1.0",
         "id": str(event["event_id"]),
-        "source": f"{source.rstrip('/')}/v1/incidents/{incident_id}",
+        "source": source.rstrip("/") + about,
         "type": cloudevent_type(str(event["type"]), event["schema_version"]),
         "subject": incident_id,
         "time": rfc3339(event["recorded_at"]),

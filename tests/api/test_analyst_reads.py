@@ -68,7 +68,7 @@ def test_within_is_stricter_than_overlap(client, samples):  # noqa: F811
 
 
 def test_the_fold_path_narrows_the_same_way(app, client, samples):  # noqa: F811
-    """A publication-time cut-off is folded, not read from the index: the narrowing must agree."""
+    """The fold-everything path (the reference, and what answers an `as_of_version`) narrows as the index does."""
     from app.projections.index.query import Narrowing
     from app.projections.timeline import CutOff
 
@@ -141,3 +141,94 @@ def test_search_takes_any_text_as_words(client, samples):  # noqa: F811
     for text in ['"', "AND OR NOT", "cam*", "body:cameras", "(noem", "NEAR(a b)", "-", "ü ß", "\u00e9"]:
         response = client.get("/v1/assertions", params={"q": text})
         assert response.status_code == 200, (text, response.text)
+
+
+@pytest.mark.parametrize("reported", ["2026-02-01", "2026-02-02", "2026-02-04T12:00:00Z", "2026-02-05"])
+def test_a_publication_cut_off_is_read_from_the_index_as_the_fold_gives_it(app, client, writer, samples, reported):  # noqa: F811
+    from app.projections.timeline import CutOff
+    from events.published import parse_published
+
+    # Reported after the samples (all published by Feb 2), and appended out of publication order.
+    later = [
+        {**assertion("late-claim", "2026-01-25", headline="A later claim"), "reported_at": "2026-02-05T09:00:00Z"},
+        {
+            "type": "SourceAttached",
+            "data": {"assertion_id": "pretti-shot", "source": {"outlet": "Late Outlet"}},
+            "reported_at": "2026-02-04T09:00:00Z",
+        },
+    ]
+    appended = client.post("/v1/incidents/alex-pretti-shooting/events", json={"events": later}, headers=writer)
+    assert appended.status_code == 201, appended.text
+    cut_off = CutOff(reported_as_of=parse_published(reported).moment)
+    filters = Filters(include_retracted=True)
+    folded = app.state.reads.fold_assertions(cut_off, filters, incidents=set(), limit=None, offset=0)
+    indexed = everything(client, reported_as_of=reported)
+    assert indexed["assertions"] == folded.assertions
+    assert indexed["cut_off"]["reported_as_of"] is not None
+
+
+@pytest.mark.parametrize(
+    "sort", ["occurred", "-occurred", "first_reported", "-first_reported", "recorded", "-recorded"]
+)
+def test_every_order_pages_by_cursor_without_skips_or_repeats(client, samples, sort):  # noqa: F811
+    from app.projections.index.query import SORTS
+
+    whole = everything(client, sort=sort)["assertions"]
+    assert whole == sorted(whole, key=SORTS[sort].key, reverse=sort.startswith("-"))
+    walked, cursor = [], None
+    while True:
+        params = {"sort": sort, "limit": 7, "include_retracted": "true", **({"cursor": cursor} if cursor else {})}
+        page = client.get("/v1/assertions", params=params).json()
+        walked += page["assertions"]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert walked == whole
+
+
+def test_orders_differ_and_a_cursor_keeps_to_its_own(client, samples):  # noqa: F811
+    ids = {
+        sort: [e["assertion_id"] for e in everything(client, sort=sort)["assertions"]]
+        for sort in ("occurred", "recorded")
+    }
+    assert ids["occurred"] != ids["recorded"] and sorted(ids["occurred"]) == sorted(ids["recorded"])
+    newest = everything(client, sort="-recorded")["assertions"]
+    assert [e["recorded_at"] for e in newest] == sorted((e["recorded_at"] for e in newest), reverse=True)
+    cursor = client.get("/v1/assertions", params={"sort": "recorded", "limit": 3}).json()["next_cursor"]
+    refused = client.get("/v1/assertions", params={"sort": "occurred", "limit": 3, "cursor": cursor})
+    assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+    assert "same sort" in refused.json()["detail"]
+
+
+def test_outlet_and_its_earlier_name_source_agree(client, samples):  # noqa: F811
+    by_outlet = everything(client, outlet="cnn")
+    assert by_outlet["total"] > 0 and by_outlet == everything(client, source="CNN")
+    clash = client.get("/v1/assertions", params={"outlet": "CNN", "source": "FOX 9"})
+    assert clash.status_code == 422 and "give one of them" in clash.json()["detail"]
+
+
+def test_an_actor_is_found_under_every_name_outlets_use(app, client, writer, samples):  # noqa: F811
+    from events.names import name_key
+
+    registry = app.state.reads.actors.registry()
+    names = registry.names_of("kristi-noem")
+    assert {"kristi noem", "noem"} <= names
+    # A claim attributed to her as another outlet writes her name, appended now.
+    claim = assertion(
+        "noem-title", "2026-01-26", headline="Noem defends the agents", attributed_to="DHS Secretary Kristi Noem"
+    )
+    appended = client.post("/v1/incidents/alex-pretti-shooting/events", json={"events": [claim]}, headers=writer)
+    assert appended.status_code == 201, appended.text
+
+    whole = everything(client)["assertions"]
+    expected = [e for e in whole if e["attributed_to"] and name_key(e["attributed_to"]) in names]
+    got = everything(client, actor="kristi-noem")
+    assert got["assertions"] == expected and len({e["attributed_to"] for e in expected}) >= 2
+    assert all(e["attributed_to_actor"] == "kristi-noem" for e in got["assertions"])
+    assert everything(client, actor="kristi-noem", disputed="true")["total"] <= got["total"]
+
+    # A merged actor's id finds what the one it was merged into said, and the other way round.
+    merged = everything(client, actor="dhs-officials")
+    assert merged == everything(client, actor="department-of-homeland-security") and merged["total"] > 0
+
+    unknown = client.get("/v1/assertions", params={"actor": "no-such-actor"})
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == PROBLEM

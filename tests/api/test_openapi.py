@@ -12,7 +12,8 @@ from jsonschema_rs import Draft202012Validator
 from app.api.main import create_app
 from app.api.problems import PROBLEM_JSON
 from app.config import Settings
-from events.catalog import CATALOG
+from events.actors import ACTOR_EVENTS
+from events.catalog import INCIDENT_STREAM_EVENTS
 from tests.api.conftest import assertion
 from tests.api.test_articles import REPORT
 
@@ -92,8 +93,9 @@ def test_the_append_body_is_a_union_of_the_catalogs_events(document):
     items = schemas["AppendIn"]["properties"]["events"]["items"]
     assert items["discriminator"]["propertyName"] == "type"
     mapping = items["discriminator"]["mapping"]
-    assert set(mapping) == set(CATALOG) and len(CATALOG) == 9
-    assert [branch["$ref"] for branch in items["oneOf"]] == [mapping[name] for name in CATALOG]
+    assert set(mapping) == set(INCIDENT_STREAM_EVENTS) and len(INCIDENT_STREAM_EVENTS) == 9
+    assert [branch["$ref"] for branch in items["oneOf"]] == [mapping[name] for name in INCIDENT_STREAM_EVENTS]
+    assert not set(mapping) & ACTOR_EVENTS, "the actors registry's events are not an incident's"
     for name, ref in mapping.items():
         variant = schemas[ref.removeprefix("#/components/schemas/")]
         assert variant["properties"]["type"]["const"] == name

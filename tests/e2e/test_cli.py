@@ -49,11 +49,11 @@ def test_bad_scopes_are_refused(env, engine):
 
 def test_import_is_checked_first_and_harmless_to_repeat(env, store, tmp_path):
     first = timeline("import", str(SAMPLES), env=env)
-    assert "imported 122 events into 5 incidents (0 already present, 0 refused)" in first.stdout
+    assert "imported 145 events into 5 incidents and the actors registry (0 already present, 0 refused)" in first.stdout
     assert "checking" in first.stderr and "importing" in first.stderr  # the progress bars
     again = timeline("import", str(SAMPLES), env=env)
-    assert "imported 0 events into 0 incidents (122 already present, 0 refused)" in again.stdout
-    assert store.head_position() == 122
+    assert "imported 0 events into 0 incidents (145 already present, 0 refused)" in again.stdout
+    assert store.head_position() == 145
 
     broken = tmp_path / "broken.ndjson"
     opened = {"incident_id": "fresh-incident", "type": "IncidentOpened", "data": {"title": "Fresh"}}
@@ -80,7 +80,7 @@ def test_import_is_checked_first_and_harmless_to_repeat(env, store, tmp_path):
         )
         assert "line 5: conflict: incident 'alex-pretti-shooting' is already open" in problems[3]
         assert "4 lines (1 of them a conflict)" in result.stdout and "nothing" in result.stdout
-        assert store.head_position() == 122  # nothing of the bad file was written
+        assert store.head_position() == 145  # nothing of the bad file was written
 
 
 def test_a_dry_run_says_what_would_happen_and_writes_nothing(env, store, tmp_path):
@@ -95,12 +95,12 @@ def test_a_dry_run_says_what_would_happen_and_writes_nothing(env, store, tmp_pat
     extended.write_text("\n".join([json.dumps(extra), *reversed(lines)]) + "\n")
     dry = timeline("import", str(extended), "--dry-run", env=env)
     assert dry.stdout.strip() == (
-        "dry run: would import 1 event into 1 incident (122 already present, 0 refused); nothing was written"
+        "dry run: would import 1 event into 1 incident (145 already present, 0 refused); nothing was written"
     )
-    assert store.head_position() == 122
+    assert store.head_position() == 145
     real = timeline("import", str(extended), env=env)
-    assert "imported 1 event into 1 incident (122 already present, 0 refused)" in real.stdout
-    assert store.head_position() == 123
+    assert "imported 1 event into 1 incident (145 already present, 0 refused)" in real.stdout
+    assert store.head_position() == 146
 
 
 def test_import_reads_standard_input(env, store):
@@ -113,14 +113,14 @@ def test_import_reads_standard_input(env, store):
         timeout=120,
         check=True,
     )
-    assert b"imported 122 events into 5 incidents" in result.stdout
-    assert store.head_position() == 122
+    assert b"imported 145 events into 5 incidents and the actors registry" in result.stdout
+    assert store.head_position() == 145
 
 
 def test_export_round_trips_through_import(env, store, tmp_path, request):
     timeline("import", str(SAMPLES), env=env)
     exported = timeline("export", env=env).stdout.splitlines()
-    assert len(exported) == 122
+    assert len(exported) == 145
     first = json.loads(exported[0])
     assert set(first) >= {
         "position",
@@ -141,7 +141,7 @@ def test_export_round_trips_through_import(env, store, tmp_path, request):
     timeline("migrate", env={"TIMELINE_DATABASE_URL": other_url})
     timeline("import", str(dump), env={"TIMELINE_DATABASE_URL": other_url})
     again = timeline("import", str(dump), env={"TIMELINE_DATABASE_URL": other_url})
-    assert "imported 0 events into 0 incidents (122 already present, 0 refused)" in again.stdout
+    assert "imported 0 events into 0 incidents (145 already present, 0 refused)" in again.stdout
     from app.db import create_engine
 
     other = EventStore(create_engine(other_url))
@@ -210,3 +210,23 @@ def test_project_once_brings_the_assertion_index_to_the_head(env, store):
     head = store.head_position()
     assert f"the assertion index is at position {head} (head {head})" in done.stdout
     assert Projector(store, Timelines(store, None)).progress().lag == 0
+
+
+def test_project_rebuild_swaps_in_a_fresh_copy_that_answers_the_same(env, store):
+    from app.projections.index.query import AssertionIndex
+    from app.projections.timeline import Filters
+
+    for n in range(5):
+        data = {"assertion_id": f"a{n}", "kind": "shooting", "occurred": "2026-01-2" + str(n), "headline": f"h{n}"}
+        store.append(
+            "cli-index", [NewEvent("AssertionRecorded", {**data, "actors": [], "sources": [{"outlet": "CNN"}]}, 2)]
+        )
+    timeline("project", "--once", env=env)
+    head = store.head_position()
+    before = AssertionIndex(store.engine).page(head, Filters(), limit=None).assertions
+    done = timeline("project", "--rebuild", env=env)
+    assert f"the rebuilt assertion index is live at position {head} (generation 2, replacing 1)" in done.stdout
+    assert f"rebuilding the assertion index: position {head} of {head}" in done.stdout
+    assert AssertionIndex(store.engine).page(head, Filters(), limit=None).assertions == before != []
+    again = timeline("project", "--rebuild", env=env)
+    assert "(generation 3, replacing 2)" in again.stdout

@@ -206,6 +206,7 @@ def proposals(ran: Ran) -> None:
     assert proposal["target_assertion_id"] == "noem-announces-minneapolis-body-cameras"
     assert proposal["when"] == "Feb 2, 2026"
     assert proposal["attributed_to"] == "Kristi Noem"
+    assert proposal["speaker_actor_id"] == "kristi-noem"
     assert proposal["kind"] == "policy_announced"
 
 
@@ -344,8 +345,28 @@ def next_five(ran: Ran) -> None:
 
 def at_position_60(ran: Ran) -> None:
     then = ran.json()
-    now = ran.world.api.get("/v1/assertions", params={"source": "CNN"}).json()
+    now = ran.world.api.get("/v1/assertions", params={"outlet": "CNN"}).json()
     assert then["position"] == 60 and 0 < then["total"] <= now["total"], (then, now["total"])
+
+
+def newest_reports_first(ran: Ran) -> None:
+    from app.projections.index.query import first_reported_key
+
+    shown = ran.json()
+    assert len(shown) == 3 and all(entry["headline"] for entry in shown), shown
+    keys = [first_reported_key(entry) for entry in shown]
+    assert keys == sorted(keys, reverse=True), keys
+
+
+def changed_since_60(ran: Ran) -> None:
+    changes = ran.json()
+    assert changes["since"]["position"] == 60
+    assert changes["added"] or changes["changed"], changes
+
+
+def said_by_the_department(ran: Ran) -> None:
+    names = ran.json()
+    assert len(names) >= 2 and "DHS officials" in names, names
 
 
 def searched(ran: Ran) -> None:
@@ -442,6 +463,51 @@ def rotated(ran: Ran) -> None:
     assert rotation["previous_secret_expires_at"]
 
 
+def actors_found(ran: Ran) -> None:
+    [noem] = ran.stream()
+    assert noem == {"id": "kristi-noem", "name": "Kristi Noem", "aliases": ["Noem", "DHS Secretary Kristi Noem"]}
+
+
+def merged_actor_shown(ran: Ran) -> None:
+    assert ran.json() == {"id": "department-of-homeland-security", "merged_actor_ids": ["dhs-officials"]}
+
+
+def pretti_speakers(ran: Ran) -> None:
+    assert ran.json() == [
+        ["Kristi Noem", "kristi-noem"],
+        ["DHS officials", "department-of-homeland-security"],
+        ["DHS", "department-of-homeland-security"],
+    ]
+
+
+def fire_department_registered(ran: Ran) -> None:
+    written = ran.json()
+    assert written["actor"]["id"] == "springfield-fire-department" and len(written["positions"]) == 1
+    assert ran.world.api.get("/v1/actors/springfield-fire-department").json() == written["actor"]
+
+
+def fire_department_aliased(ran: Ran) -> None:
+    assert ran.json()["actor"]["aliases"] == ["Fire department"]
+
+
+def fire_speakers(ran: Ran) -> None:
+    assert ran.json() == [["Fire department", "springfield-fire-department"]]
+
+
+def duplicate_registered(ran: Ran) -> None:
+    assert ran.json()["actor"]["names"] == ["SFD"]
+
+
+def duplicate_merged(ran: Ran) -> None:
+    merged = ran.json()
+    assert merged == {
+        "id": "springfield-fire-department",
+        "names": ["Springfield Fire Department", "Fire department", "SFD"],
+        "merged_actor_ids": ["sfd"],
+    }
+    assert ran.world.api.get("/v1/actors/sfd").json()["id"] == "springfield-fire-department"
+
+
 @dataclass(frozen=True)
 class Expect:
     pattern: str  # searched for in the command as the README writes it
@@ -481,10 +547,22 @@ EXPECTATIONS = [
     Expect(r"^NEXT=", next_cursor),
     Expect(r"cursor=\$NEXT", next_five),
     Expect(r"as_of_position=60", at_position_60),
+    Expect(r"sort=-first_reported", newest_reports_first),
+    Expect(r"/v1/changes\?since=60", changed_since_60),
     Expect(r"q=body\+cameras", searched),
+    Expect(r"actor=department-of-homeland-security", said_by_the_department),
     Expect(r"occurred_match=within", disputed_within),
     Expect(r"format=csv\" \| grep", csv_export),
     Expect(r"healthz \| jq \.assertion_index", index_caught_up),
+    # Actors
+    Expect(r"/v1/actors\?q=noem", actors_found),
+    Expect(r"/v1/actors/dhs-officials", merged_actor_shown),
+    Expect(r"select\(\.attributed_to\)", pretti_speakers),
+    Expect(r'"id": "springfield-fire-department"', fire_department_registered),
+    Expect(r"springfield-fire-department/aliases", fire_department_aliased),
+    Expect(r"city-hall-fire/timeline \| jq", fire_speakers),
+    Expect(r'"id": "sfd"', duplicate_registered),
+    Expect(r"springfield-fire-department/merge", duplicate_merged),
     # Webhooks, on one machine
     Expect(r"^SUB=\$\(curl -s -X POST localhost:8000/v1/subscriptions", lambda ran: None),
     Expect(r"^ID=", subscribed),
@@ -530,7 +608,7 @@ def generic_checks(ran: Ran) -> None:
 def test_every_command_in_the_readme_does_what_it_says(demo):
     printed = demo.printed()
     assert "demo API key with the write and webhooks scopes" in printed
-    assert "imported 122 events into 5 incidents" in printed
+    assert "imported 145 events into 5 incidents and the actors registry" in printed
 
     blocks = sh_blocks(README.read_text())
     setup, *examples = blocks

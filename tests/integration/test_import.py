@@ -328,11 +328,11 @@ def test_an_event_recorded_through_the_api_is_already_present_when_the_content_i
 def test_the_samples_import_once(engine, store):
     with SAMPLES.open("rb") as stream:
         first = import_file(engine, stream)
-    assert (first.appended, first.incidents, first.refused) == (122, 5, 0)
+    assert (first.appended, first.incidents, first.registry, first.refused) == (145, 5, True, 0)
     with SAMPLES.open("rb") as stream:
         again = import_file(engine, stream)
-    assert (again.appended, again.skipped, again.refused) == (0, 122, 0)
-    assert store.head_position() == 122
+    assert (again.appended, again.skipped, again.refused) == (0, 145, 0)
+    assert store.head_position() == 145
     assert all(event.metadata["actor"] == "sample-loader" for event in store.read_all(limit=200))
 
 
@@ -346,7 +346,7 @@ def test_an_export_reimports_into_a_fresh_store_as_the_same_log(engine, store, b
     other = create_engine(fresh_database_url(backend, request, tmp_path / "other"))
     try:
         report = import_file(other, io.BytesIO(exported))
-        assert (report.appended, report.refused) == (123, 0)
+        assert (report.appended, report.refused) == (146, 0)
 
         def log(events):
             return [
@@ -368,7 +368,7 @@ def test_an_export_reimports_into_a_fresh_store_as_the_same_log(engine, store, b
         copy = EventStore(other)
         assert log(copy.read_all(limit=1000)) == log(store.read_all(limit=1000))
         assert copy.read_all(limit=1000)[-1].published.text() == "2026-02-03T14:15:00Z"
-        assert import_file(other, io.BytesIO(exported)).skipped == 123  # and into the same store: nothing
+        assert import_file(other, io.BytesIO(exported)).skipped == 146  # and into the same store: nothing
     finally:
         other.dispose()
 
@@ -460,7 +460,7 @@ def test_a_concurrent_change_stops_the_write_and_says_what_was_written(engine, s
 def test_import_batches_keeps_its_contract(engine, store):
     """The callers that load the samples (read_ndjson + import_batches), and lists of lines (benchmarks)."""
     with SAMPLES.open("rb") as stream:
-        assert import_batches(engine, read_ndjson(stream)).appended == 122
+        assert import_batches(engine, read_ndjson(stream)).appended == 145
     with pytest.raises(ImportError_) as refused:
         import_batches(
             engine, read_ndjson(io.BytesIO(ndjson([opened("x"), attached("x", "a", "b"), attached("x", "c", "d")])))

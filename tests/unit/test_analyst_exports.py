@@ -193,7 +193,7 @@ def test_notes_are_the_headline_and_the_text_on_one_line():
 
 def test_an_actor_id_gets_its_own_column():
     found, locations = sample()
-    entry = {**by_id(found, "noem-weapon-claim"), "actor_id": "actor:kristi-noem"}
+    entry = {**by_id(found, "noem-weapon-claim"), "attributed_to_actor": "actor:kristi-noem"}
     (cells,) = read_csv(to_csv([entry], locations))
     assert (cells["actor"], cells["actor_id"]) == ("Kristi Noem", "actor:kristi-noem")
 
@@ -308,7 +308,7 @@ def test_no_csv_cell_can_start_a_formula_but_numbers_stay_numbers():
     entry = by_id(found, "noem-weapon-claim")
     entry["headline"] = '=HYPERLINK("http://evil.example","click")'
     entry["attributed_to"] = "+1 555 0100"
-    entry["actor_id"] = "@actor"
+    entry["attributed_to_actor"] = "@actor"
     entry["sources"] = [{"outlet": "-Sky News"}, {"outlet": "CNN"}]
     entry["disputed_by"] = ["=x", "y"]
     (cells,) = read_csv(to_csv([entry], locations))
@@ -500,7 +500,7 @@ def generated_entries(draw):
         "recorded_at": draw(times),
     }
     if draw(st.booleans()):
-        entry["actor_id"] = draw(slugs)
+        entry["attributed_to_actor"] = draw(slugs)
     return entry
 
 

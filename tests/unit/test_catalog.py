@@ -35,6 +35,9 @@ GOOD = {
     "AssertionRevised": {"assertion_id": "pretti-shot", "changes": {"occurred": "2026-01-24~"}, "reason": "exact day"},
     "AssertionRanked": {"assertion_id": "pretti-shot", "rank": "preferred"},
     "AssertionRetracted": {"assertion_id": "pretti-shot", "reason": "withdrawn"},
+    "ActorRegistered": {"actor_id": "kristi-noem", "name": "Kristi Noem", "kind": "person", "aliases": ["Noem"]},
+    "ActorAliased": {"actor_id": "kristi-noem", "alias": "DHS Secretary Kristi Noem"},
+    "ActorsMerged": {"actor_id": "department-of-homeland-security", "merged_actor_id": "dhs-officials"},
 }
 
 
@@ -76,6 +79,11 @@ BAD = [
     ("AssertionRevised", {"assertion_id": "a", "changes": {"occurred": "2026-13"}, "reason": "r"}, "changes.occurred"),
     ("AssertionRanked", {"assertion_id": "a", "rank": "best"}, "rank"),
     ("AssertionRetracted", {"assertion_id": "a"}, "reason"),
+    ("ActorRegistered", {"actor_id": "Kristi Noem", "name": "Kristi Noem"}, "data.actor_id"),
+    ("ActorRegistered", {"actor_id": "kristi-noem", "name": "Kristi Noem", "kind": "celebrity"}, "data.kind"),
+    ("ActorRegistered", {"actor_id": "kristi-noem", "name": "Kristi Noem", "aliases": ["..."]}, "letters or digits"),
+    ("ActorAliased", {"actor_id": "kristi-noem", "alias": " "}, "data.alias"),
+    ("ActorsMerged", {"actor_id": "dhs", "merged_actor_id": "dhs"}, "cannot be merged into itself"),
     ("Unheard", {}, "unknown event type"),
 ]
 

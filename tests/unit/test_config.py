@@ -10,7 +10,7 @@ import pytest
 from app.config import Settings, variables
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-NOT_SETTINGS = {"TIMELINE_TEST_POSTGRES_URL"}  # the test harness's own, documented beside `make test`
+NOT_SETTINGS = {"TIMELINE_TEST_POSTGRES_URL", "TIMELINE_TEST_EXAMPLES"}  # the test harness's own, beside `make test`
 
 
 def configuration_table() -> str:

@@ -87,6 +87,14 @@ def test_an_empty_base_source_gives_a_relative_uri_reference():
     assert raw["source"] == "/v1/incidents/minneapolis-shooting-2026"
 
 
+def test_the_actors_registrys_events_come_from_its_own_resource():
+    registered = stored_event(
+        incident_id="_actors", type="ActorRegistered", schema_version=1, data={"actor_id": "x", "name": "X"}
+    )
+    raw = json.loads(to_cloudevent(registered, source="https://timeline.example"))
+    assert raw["source"] == "https://timeline.example/v1/actors" and raw["subject"] == "_actors"
+
+
 def test_the_body_is_deterministic_and_ascii():
     first = to_cloudevent(stored_event(), source="/timeline")
     assert first == to_cloudevent(stored_event(), source="/timeline")

@@ -26,7 +26,7 @@ INCIDENT_EVENTS = ("IncidentOpened", "IncidentRevised", "IncidentsLinked")
 
 
 def _incident_or_404(store, incident_id: str) -> int:
-    version = store.stream_version(incident_id)
+    version = store.incident_version(incident_id)
     if version is None:
         raise IncidentNotFound(incident_id)
     return version

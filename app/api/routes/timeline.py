@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -14,10 +15,10 @@ from app.api.deps import Reader, ReadsDep
 from app.api.exports import render_export
 from app.api.problems import Problem, documented
 from app.api.responses import JSONResponse
-from app.api.schemas import AssertionPageOut, ChangesOut, TimelineJsOut, TimelineOut
+from app.api.schemas import AssertionPageOut, ChangesOut, CrossChangesOut, TimelineJsOut, TimelineOut
 from app.projections.analyst_exports import FORMATS, content_digest
-from app.projections.index.query import Cursor, Narrowing
-from app.projections.reads import CutOffsReversed
+from app.projections.index.query import SORTS, Cursor, Narrowing
+from app.projections.reads import CutOffsReversed, PositionNotReached
 from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters
 from events.admissible import MAX_BIGINT, MAX_INT, time_problem
 from events.catalog import Moment, PublishedAt, to_json_time
@@ -113,7 +114,11 @@ def timeline(
     """The incident's timeline at a cut-off, ordered by when things happened (HEAD: its headers, e.g. the ETag)."""
     version = reads.version(incident_id, cut_off)
     described = describe_cut_off(cut_off)
-    etag = _etag(incident_id, version, described, describe_filters(filters), history, format, PROJECTION_VERSION)
+    # The entries' actor ids are resolved against the actors registry as it stands: its version is
+    # read before the entries are, so the body is never older than the tag says.
+    actors = reads.actors_version()
+    chosen = describe_filters(filters), history, format
+    etag = _etag(incident_id, version, described, *chosen, PROJECTION_VERSION, actors)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if _not_modified(request, etag):
         return Response(status_code=304, headers=headers)
@@ -160,19 +165,50 @@ def _parse_bound(name: str, raw: str) -> CutOff:
     return CutOff(as_of=moment)
 
 
+Reported = Annotated[
+    PublishedAt | None,
+    Query(description="a publication time (RFC 3339), or a date meaning the end of that day (UTC)"),
+]
+
+
+def _reported(value: str | None) -> datetime | None:
+    return parse_published(value).moment if value else None
+
+
+def _change_bounds(
+    since: str | None, until: str | None, since_reported: str | None, until_reported: str | None
+) -> tuple[CutOff, CutOff]:
+    if since is None and since_reported is None:
+        raise Problem(
+            422,
+            "invalid-cut-off",
+            "say where the changes start: since (recorded: a version, position or RFC 3339 time) or "
+            "since_reported (a publication time), or both",
+            errors=[{"field": "since", "message": "give since or since_reported"}],
+        )
+    since_cut = _parse_bound("since", since) if since else CutOff()
+    until_cut = _parse_bound("until", until) if until else CutOff()
+    return (
+        replace(since_cut, reported_as_of=_reported(since_reported)),
+        replace(until_cut, reported_as_of=_reported(until_reported)),
+    )
+
+
 @router.get("/v1/incidents/{incident_id}/timeline/changes", responses={200: {"model": ChangesOut}, **documented(404)})
 def timeline_changes(
     incident_id: str,
     _: Reader,
     reads: ReadsDep,
-    since: Annotated[str, Query(description="a version number or an RFC 3339 recorded time")],
+    since: Annotated[str | None, Query(description="a version number or an RFC 3339 recorded time")] = None,
     until: Annotated[
         str | None, Query(description="a version number or an RFC 3339 recorded time; default now")
     ] = None,
+    since_reported: Reported = None,
+    until_reported: Reported = None,
 ):
-    """Entries added, changed and retracted between two cut-offs."""
-    since_cut = _parse_bound("since", since)
-    until_cut = _parse_bound("until", until) if until else CutOff()
+    """Entries added, changed and retracted between two cut-offs: by recording (`since`, `until`), by
+    publication (`since_reported`, `until_reported`: what had been reported by then), or both."""
+    since_cut, until_cut = _change_bounds(since, until, since_reported, until_reported)
     try:
         changes = reads.changes(incident_id, since_cut, until_cut)
     except CutOffsReversed as error:
@@ -185,6 +221,61 @@ def timeline_changes(
         "changed": changes.changed,
         "retracted": changes.retracted,
     }
+
+
+@router.get("/v1/changes", responses={200: {"model": CrossChangesOut}})
+def changes_across_incidents(
+    _: Reader,
+    reads: ReadsDep,
+    since: Annotated[str | None, Query(description="a global log position or an RFC 3339 recorded time")] = None,
+    until: Annotated[
+        str | None, Query(description="a global log position or an RFC 3339 recorded time; default now")
+    ] = None,
+    since_reported: Reported = None,
+    until_reported: Reported = None,
+    incident: Annotated[list[str] | None, Query(description="only these incidents")] = None,
+):
+    """Entries added, changed and retracted across incidents between two cut-offs of the log, read
+    from the assertion index: by recording (`since`, `until`: positions or recorded times), by
+    publication (`since_reported`, `until_reported`), or both."""
+    since_cut, until_cut = _change_bounds(since, until, since_reported, until_reported)
+    try:
+        changes = reads.changes_across(
+            since_cut,
+            until_cut,
+            since_position=since_cut.as_of_version,  # a plain number here is a global position
+            until_position=until_cut.as_of_version,
+            incidents=set(incident or []),
+        )
+    except CutOffsReversed as error:
+        raise Problem(422, "invalid-cut-off", str(error)) from None
+    except PositionNotReached as error:
+        field = "since" if since_cut.as_of_version == error.wanted else "until"
+        raise Problem(
+            422,
+            "position-not-reached",
+            str(error),
+            head_position=error.head,
+            errors=[{"field": field, "message": str(error)}],
+        ) from None
+
+    def bound(cut_off: CutOff, position: int) -> dict[str, Any]:
+        return {
+            "position": position,
+            "as_of": to_json_time(cut_off.as_of) if cut_off.as_of else None,
+            "reported_as_of": to_json_time(cut_off.reported_as_of) if cut_off.reported_as_of else None,
+        }
+
+    return JSONResponse(
+        {
+            "since": bound(since_cut, changes.since_position),
+            "until": bound(until_cut, changes.until_position),
+            "added": changes.added,
+            "changed": changes.changed,
+            "retracted": changes.retracted,
+        },
+        headers={"Timeline-Position": str(changes.until_position)},
+    )
 
 
 ASSERTION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -212,6 +303,15 @@ ASSERTION_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+SortName = Literal["occurred", "-occurred", "first_reported", "-first_reported", "recorded", "-recorded"]
+
+
+def outlet_of(outlet: str | None, source: str | None) -> str | None:
+    if outlet is not None and source is not None and outlet.lower() != source.lower():
+        raise Problem(422, "invalid-filter", "outlet and source name the same filter; give one of them")
+    return outlet if outlet is not None else source
+
+
 @router.get("/v1/assertions", responses=ASSERTION_RESPONSES)
 def assertions(
     _: Reader,
@@ -222,7 +322,15 @@ def assertions(
     attributed_to: Annotated[
         str | None, Query(description="who made the claim (case-insensitive, part of the name)")
     ] = None,
-    source: Annotated[str | None, Query(description="only assertions this outlet reported")] = None,
+    actor: Annotated[
+        str | None,
+        Query(
+            max_length=80,
+            description="claims made by this actor (an id from /v1/actors) under any of its names and aliases",
+        ),
+    ] = None,
+    outlet: Annotated[str | None, Query(description="only assertions this outlet reported (case-insensitive)")] = None,
+    source: Annotated[str | None, Query(description="the same as outlet (its earlier name)")] = None,
     occurred_match: Annotated[
         Literal["overlap", "within"],
         Query(description="overlap: some possible day in occurred_from..occurred_to; within: every one"),
@@ -245,6 +353,10 @@ def assertions(
         str | None,
         Query(max_length=500, description="next_cursor of the previous page: the next page, as of the same position"),
     ] = None,
+    sort: Annotated[
+        SortName,
+        Query(description="occurred (when it happened), first_reported or recorded; a leading '-' for newest first"),
+    ] = "occurred",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
     format: Literal["json", "csv", "geojson", "parquet"] = "json",
@@ -260,7 +372,7 @@ def assertions(
         filters.occurred_to,
         filters.include_retracted or status == "retracted",
         attributed_to,
-        source,
+        outlet_of(outlet, source),
     )
     narrowing = Narrowing(occurred_match == "within", disputed, status, rank, min_sources, q)
     export = format != "json"
@@ -274,6 +386,8 @@ def assertions(
         min_position=min_position,
         cursor=Cursor.decode(cursor) if cursor and not export else None,
         narrowing=narrowing,
+        sort=SORTS[sort],
+        actor=actor,
     )
     headers = {"Timeline-Position": str(page.position)}
     if export:

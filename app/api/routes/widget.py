@@ -67,7 +67,7 @@ NOT_FOUND = """<!doctype html>
 
 
 def _title(store: EventStore, incident_id: str) -> str | None:
-    if store.stream_version(incident_id) is None:
+    if store.incident_version(incident_id) is None:
         return None
     incident = fold_incident(
         incident_id, ((e.type, e.data) for e in store.read_types(INCIDENT_EVENTS, incident_id=incident_id))

@@ -1,16 +1,17 @@
 """Answering analysts from the assertion index: the rows valid at a log position, filtered, sorted, paged.
 
-Each filter here means what `Filters.admit` means in the fold (app.projections.timeline), and the
-order is the one the fold-everything read gives (`TimelineReads.assertions`): earliest, latest,
-incident, recording version. Tests hold the two to the same answers.
+Each filter here means what `Filters.admit` means in the fold (app.projections.timeline), and each
+order (`SORTS`) is the one the fold-everything read gives (`TimelineReads.assertions`) with the same
+key function. Tests hold the two to the same answers.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,9 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from app.projections.index.search import matching, search_text, words
-from app.projections.index.tables import assertion_state_outlets, assertion_states, reported_key
+from app.projections.index.search import matching, search_text, storable, words
+from app.projections.index.tables import assertion_state_outlets, assertion_states, live_generation, reported_key
 from app.projections.timeline import Filters
+from events.names import name_key
+from events.published import parse_published
 
 # Entries whose dates cannot be read sort as if dated "9999", as the fold-everything read sorts them.
 LAST = "9999"
@@ -32,31 +35,127 @@ class InvalidCursor(ValueError):
     pass
 
 
+@functools.lru_cache(maxsize=8192)  # the same times recur across an assertion's rows
+def _instant(text: str | None) -> str:
+    """A time as the service writes it (RFC 3339, or a publication day) as an index key; LAST if unreadable."""
+    if not text:
+        return LAST
+    try:
+        return reported_key(parse_published(text).moment)
+    except (ValueError, TypeError, OverflowError):
+        return LAST
+
+
+def speaker_key(entry: Mapping[str, Any]) -> str | None:
+    """Who made the claim, in the form actors' names are matched in (None if no one is named)."""
+    return storable(name_key(entry["attributed_to"])) if entry.get("attributed_to") else None
+
+
+def first_reported_key(entry: Mapping[str, Any]) -> str:
+    return _instant(entry.get("first_reported_at"))
+
+
+def recorded_key(entry: Mapping[str, Any]) -> str:
+    return _instant(entry.get("recorded_at"))
+
+
+Key = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """An order of answers across incidents: its columns and the same key read off an entry."""
+
+    name: str
+    columns: tuple[Any, ...]
+    key: Callable[[Mapping[str, Any]], Key]
+    descending: bool = False
+
+
+def _occurred(entry: Mapping[str, Any]) -> Key:
+    occurred = entry["occurred"]
+    return (
+        occurred.get("earliest") or LAST,
+        occurred.get("latest") or LAST,
+        entry["incident_id"],
+        entry["recorded_version"],
+    )
+
+
+def _first_reported(entry: Mapping[str, Any]) -> Key:
+    return (first_reported_key(entry), entry["incident_id"], entry["recorded_version"])
+
+
+def _recorded(entry: Mapping[str, Any]) -> Key:
+    return (recorded_key(entry), entry["incident_id"], entry["recorded_version"])
+
+
+def _sorts() -> dict[str, Sort]:
+    occurred = (
+        sa.func.coalesce(t.c.earliest, LAST),
+        sa.func.coalesce(t.c.latest, LAST),
+        t.c.incident_id,
+        t.c.recorded_version,
+    )
+    first = (sa.func.coalesce(t.c.first_reported_key, LAST), t.c.incident_id, t.c.recorded_version)
+    recorded = (sa.func.coalesce(t.c.recorded_key, LAST), t.c.incident_id, t.c.recorded_version)
+    sorts = {}
+    for name, columns, key in (
+        ("occurred", occurred, _occurred),
+        ("first_reported", first, _first_reported),
+        ("recorded", recorded, _recorded),
+    ):
+        sorts[name] = Sort(name, columns, key)
+        sorts[f"-{name}"] = Sort(f"-{name}", columns, key, descending=True)
+    return sorts
+
+
+# By when it happened (earliest, latest), when it was first reported, or when it was recorded;
+# ties by incident and recording version. A leading '-' reverses the order.
+SORTS = _sorts()
+DEFAULT_SORT = SORTS["occurred"]
+
+
+def sort_key(entry: Mapping[str, Any]) -> Key:
+    """The default order of answers across incidents: earliest, latest, incident, recording version."""
+    return _occurred(entry)
+
+
+def sorted_answers(found: list[dict[str, Any]], sort: Sort) -> list[dict[str, Any]]:
+    return sorted(found, key=sort.key, reverse=sort.descending)
+
+
+_NOT_OURS = "this cursor was not made by this service for this order; pass next_cursor as given, with the same sort"
+
+
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """Where a page ended, and the log position the first page was read at (later pages read there too)."""
+    """Where a page ended, in which order, and the log position the first page was read at (later
+    pages read there too)."""
 
     position: int
-    after: tuple[str, str, str, int]
+    after: Key
+    sort: str = "occurred"
 
     def encode(self) -> str:
-        raw = json.dumps([self.position, *self.after], separators=(",", ":")).encode()
+        raw = json.dumps([self.position, self.sort, *self.after], separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            position, earliest, latest, incident_id, version = json.loads(raw)
+            position, sort, *after = json.loads(raw)
         except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-            raise InvalidCursor("this cursor was not made by this service; pass next_cursor as given") from None
-        if not (
-            isinstance(position, int)
-            and isinstance(version, int)
-            and all(isinstance(value, str) for value in (earliest, latest, incident_id))
-        ):
-            raise InvalidCursor("this cursor was not made by this service; pass next_cursor as given")
-        return cls(position, (earliest, latest, incident_id, version))
+            raise InvalidCursor(_NOT_OURS) from None
+        if not (isinstance(position, int) and not isinstance(position, bool) and sort in SORTS):
+            raise InvalidCursor(_NOT_OURS)
+        width = len(SORTS[sort].columns)
+        if len(after) != width or not all(isinstance(value, str) for value in after[:-1]):
+            raise InvalidCursor(_NOT_OURS)
+        if not isinstance(after[-1], int) or isinstance(after[-1], bool):
+            raise InvalidCursor(_NOT_OURS)
+        return cls(position, tuple(after), sort)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +168,13 @@ class Narrowing:
     rank: str | None = None
     min_sources: int | None = None
     q: str | None = None  # every word in the headline, text or quotes
+    speakers: frozenset[str] | None = None  # said by one of these names (events.names.name_key)
 
     def admits(self, entry: Mapping[str, Any], filters: Filters) -> bool:
         """The same test on a rendered entry (for answers folded rather than read from the index)."""
         occurred = entry["occurred"]
+        if self.speakers is not None and speaker_key(entry) not in self.speakers:
+            return False
         if self.occurred_within and filters.occurred_from:
             if not occurred.get("earliest") or occurred["earliest"] < filters.occurred_from.isoformat():
                 return False
@@ -97,26 +199,6 @@ class IndexPage:
     next_cursor: str | None
 
 
-def _sort_columns() -> tuple[Any, ...]:
-    return (
-        sa.func.coalesce(t.c.earliest, LAST),
-        sa.func.coalesce(t.c.latest, LAST),
-        t.c.incident_id,
-        t.c.recorded_version,
-    )
-
-
-def sort_key(entry: Mapping[str, Any]) -> tuple[str, str, str, int]:
-    """The order of answers across incidents: earliest, latest, incident, recording version."""
-    occurred = entry["occurred"]
-    return (
-        occurred.get("earliest") or LAST,
-        occurred.get("latest") or LAST,
-        entry["incident_id"],
-        entry["recorded_version"],
-    )
-
-
 def _conditions(
     position: int,
     filters: Filters,
@@ -125,12 +207,7 @@ def _conditions(
     engine: Engine,
     reported_as_of: datetime | None = None,
 ) -> list[Any]:
-    where: list[Any] = [t.c.from_position <= position, sa.or_(t.c.to_position.is_(None), t.c.to_position > position)]
-    if reported_as_of is None:
-        where.append(t.c.reported_to.is_(None))
-    else:
-        moment = reported_key(reported_as_of)
-        where += [t.c.reported_from <= moment, sa.or_(t.c.reported_to.is_(None), t.c.reported_to > moment)]
+    where: list[Any] = [_held_at(position, reported_as_of)]
     if incidents:
         where.append(t.c.incident_id.in_(sorted(incidents)))
     if filters.kinds:
@@ -154,6 +231,8 @@ def _conditions(
         where.append(t.c.source_count >= narrowing.min_sources)
     if narrowing.q:
         where.append(matching(engine, narrowing.q))
+    if narrowing.speakers is not None:
+        where.append(t.c.speaker_key.in_(sorted(narrowing.speakers)) if narrowing.speakers else sa.false())
     if filters.attributed_to:
         where.append(t.c.attributed_to_folded.contains(filters.attributed_to.lower(), autoescape=True))
     if filters.outlet:
@@ -162,9 +241,63 @@ def _conditions(
     return where
 
 
+def _held_at(position: int, reported_as_of: datetime | None) -> Any:
+    """The rows valid at a position (and a publication time): one per assertion then."""
+    held = sa.and_(
+        t.c.generation == live_generation(),
+        t.c.from_position <= position,
+        sa.or_(t.c.to_position.is_(None), t.c.to_position > position),
+    )
+    if reported_as_of is None:
+        return sa.and_(held, t.c.reported_to.is_(None))
+    moment = reported_key(reported_as_of)
+    return sa.and_(held, t.c.reported_from <= moment, sa.or_(t.c.reported_to.is_(None), t.c.reported_to > moment))
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """A cut-off of the whole log: a position, and optionally what had been reported by a time."""
+
+    position: int
+    reported_as_of: datetime | None = None
+
+
 class AssertionIndex:
     def __init__(self, engine: Engine):
         self.engine = engine
+
+    def changed_between(
+        self, since: Moment, until: Moment, *, incidents: Collection[str] = ()
+    ) -> list[tuple[dict[str, Any] | None, dict[str, Any]]]:
+        """Every assertion whose row at `until` is not its row at `since`: (entry then or None, entry now).
+
+        A row valid at both cut-offs is the same row, so the assertions that differ are those whose
+        row at `until` is not valid at `since`; their rows at `since` are then read by key.
+        """
+        after_where = [
+            _held_at(until.position, until.reported_as_of),
+            sa.not_(_held_at(since.position, since.reported_as_of)),
+        ]
+        if incidents:
+            after_where.append(t.c.incident_id.in_(sorted(incidents)))
+        with self.engine.connect() as conn:
+            after = conn.execute(
+                sa.select(t.c.incident_id, t.c.assertion_id, t.c.entry)
+                .where(*after_where)
+                .order_by(t.c.incident_id, t.c.assertion_id)
+            ).all()
+            before: dict[tuple[str, str], dict[str, Any]] = {}
+            keys = [(row.incident_id, row.assertion_id) for row in after]
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                for row in conn.execute(
+                    sa.select(t.c.incident_id, t.c.assertion_id, t.c.entry).where(
+                        _held_at(since.position, since.reported_as_of),
+                        sa.tuple_(t.c.incident_id, t.c.assertion_id).in_(chunk),
+                    )
+                ):
+                    before[(row.incident_id, row.assertion_id)] = row.entry
+        return [(before.get((row.incident_id, row.assertion_id)), row.entry) for row in after]
 
     def page(
         self,
@@ -177,18 +310,22 @@ class AssertionIndex:
         cursor: Cursor | None = None,
         narrowing: Narrowing = Narrowing(),
         reported_as_of: datetime | None = None,
+        sort: Sort = DEFAULT_SORT,
     ) -> IndexPage:
         """The assertions valid at `position` (a cursor's own position wins), as reported by
         `reported_as_of` if given, a page at a time (`limit=None`: all of them, for an export)."""
         if cursor is not None:
+            if cursor.sort != sort.name:
+                raise InvalidCursor(_NOT_OURS)
             position = cursor.position
         where = _conditions(position, filters, incidents, narrowing, self.engine, reported_as_of)
-        sort = _sort_columns()
-        query = sa.select(t.c.entry).where(*where).order_by(*sort)
+        columns = sort.columns
+        query = sa.select(t.c.entry).where(*where).order_by(*(c.desc() if sort.descending else c for c in columns))
         if limit is not None:
             query = query.limit(limit + 1)
         if cursor is not None:
-            query = query.where(sa.tuple_(*sort) > sa.tuple_(*cursor.after))
+            row, after = sa.tuple_(*columns), sa.tuple_(*cursor.after)
+            query = query.where(row < after if sort.descending else row > after)
         else:
             query = query.offset(offset)
         with self.engine.connect() as conn:
@@ -196,5 +333,5 @@ class AssertionIndex:
             found = list(conn.execute(query).scalars())
         more = limit is not None and len(found) > limit
         found = found[:limit]
-        next_cursor = Cursor(position, sort_key(found[-1])).encode() if more and found else None
+        next_cursor = Cursor(position, sort.key(found[-1]), sort.name).encode() if more and found else None
         return IndexPage(position, total, found, next_cursor)

@@ -20,10 +20,13 @@ FTS_TABLE = "assertion_states_fts"
 _WORD = re.compile(r"\w+")
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def storable(text: str) -> str:
     """Text as a column can hold it: an event stored by an older version may carry a NUL or a lone
     surrogate (events.admissible refuses both now), which neither database takes as text."""
-    return "".join(" " if char == "\x00" or "\ud800" <= char <= "\udfff" else char for char in text)
+    return _UNSTORABLE.sub(" ", text)
 
 
 def search_text(entry: Mapping[str, Any]) -> str:
@@ -40,6 +43,19 @@ def remember(conn: Connection, ids: Sequence[int], texts: Sequence[str]) -> None
     if conn.dialect.name == "sqlite" and ids:
         conn.exec_driver_sql(
             f"INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (?, ?)", list(zip(ids, texts, strict=True))
+        )
+
+
+def forget_generation(conn: Connection, generation: int) -> None:
+    """Drop the words of one generation's rows (before the rows go: SQLite's contentless table
+    takes a row's words out only when told them again, and the row still holds them)."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, search_text) "
+                "SELECT 'delete', id, search_text FROM assertion_states WHERE generation = :generation"
+            ),
+            {"generation": generation},
         )
 
 

@@ -15,8 +15,9 @@ NULL. Times are UTC text of one width (`reported_key`), so they compare as text.
 `assertion_state_outlets`: the outlets of each row's sources, folded to lower case, for the
 `outlet` filter.
 
-`assertion_index_checkpoint`: one row, the position the rows cover and the projection's version;
-it moves in the same transaction as the rows it covers.
+`assertion_index_checkpoint`: one row per generation of the rows (`id`), with the position they
+cover and the projection's version; it moves in the same transaction as the rows it covers. One
+generation is `live` (the one read); a rebuild projects the next beside it, then swaps (rebuild.py).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ assertion_states = sa.Table(
     sa.Column("latest", Ordered(10), nullable=True),
     sa.Column("precision", sa.String(20), nullable=True),
     sa.Column("attributed_to_folded", sa.String(500), nullable=True),  # lower-cased as Python folds it
+    sa.Column("speaker_key", sa.String(500), nullable=True),  # as actors' names match (events.names)
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("rank", sa.String(20), nullable=False),
     sa.Column("disputed", sa.Boolean, nullable=False),
@@ -60,12 +62,17 @@ assertion_states = sa.Table(
     sa.Column("source_count", sa.Integer, nullable=False),
     sa.Column("recorded_version", sa.Integer, nullable=False),
     sa.Column("first_reported_at", sa.String(40), nullable=True),
+    # The instants answers sort on (`reported_key` text; NULL when the entry's text cannot be read).
+    sa.Column("first_reported_key", Ordered(26), nullable=True),
+    sa.Column("recorded_key", Ordered(26), nullable=True),
     sa.Column("entry", sa.JSON, nullable=False),
     # headline, text and quotes, for full-text search (app.projections.index.search; migration 0008)
     sa.Column("search_text", sa.Text, nullable=True),
+    sa.Column("generation", sa.Integer, nullable=False, server_default="1"),
     sa.Index(None, "incident_id", "assertion_id", "to_position"),
     sa.Index(None, "to_position", "earliest", "latest", "incident_id", "recorded_version"),
     sa.Index(None, "from_position"),
+    sa.Index(None, "speaker_key"),
 )
 
 assertion_state_outlets = sa.Table(
@@ -82,8 +89,14 @@ assertion_index_checkpoint = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("position", sa.BigInteger, nullable=False),
     sa.Column("projection_version", sa.Integer, nullable=False),
-    sa.CheckConstraint("id = 1", name="single_row"),
+    sa.Column("live", sa.Boolean, nullable=False, server_default=sa.true()),
 )
+
+
+def live_generation() -> sa.ScalarSelect[int]:
+    """The generation readers read, as a subquery (no round trip of its own)."""
+    c = assertion_index_checkpoint.c
+    return sa.select(c.id).where(c.live.is_(True)).limit(1).scalar_subquery()
 
 
 def reported_key(moment: datetime) -> str:

@@ -756,7 +756,9 @@
         phrases ? [phrases, " → "] : h("span", { class: "muted" }, "no date phrase → "),
         h("code", {}, p.occurred.edtf), " · ", p.occurred.display)),
       h("div", {}, h("dt", {}, "Kind"), h("dd", {}, humanKind(p.kind))),
-      h("div", {}, h("dt", {}, "Speaker"), h("dd", {}, p.attributed_to || h("span", { class: "muted" }, "not attributed"))),
+      h("div", {}, h("dt", {}, "Speaker"), h("dd", {}, p.attributed_to
+        ? [p.attributed_to, p.speaker_actor_id ? h("span", { class: "muted" }, ` · actor ${p.speaker_actor_id}`) : null]
+        : h("span", { class: "muted" }, "not attributed"))),
       h("div", {}, h("dt", {}, "Incident"), h("dd", {}, p.incident_id ? incidentTitle(p.incident_id) : h("span", { class: "muted" }, "none named"))));
   }
 
