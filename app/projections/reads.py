@@ -226,6 +226,7 @@ class TimelineReads:
         narrowing: Narrowing = Narrowing(),
         sort: Sort = DEFAULT_SORT,
         actor: str | None = None,
+        linked: bool = False,
     ) -> AssertionPage:
         """Assertions across incidents at a cut-off, in the order asked (by when they happened unless
         told otherwise), a page at a time.
@@ -240,6 +241,7 @@ class TimelineReads:
             raise PositionNotReached(min_position, head)
         if cut_off.as_of_version is not None:
             narrowing = self._speaking(narrowing, actor, head)
+            incidents = self.with_linked(incidents) if linked and incidents else incidents
             page = self.fold_assertions(
                 cut_off, filters, incidents=incidents, limit=limit, offset=offset, narrowing=narrowing, sort=sort
             )
@@ -258,7 +260,7 @@ class TimelineReads:
         found = self.index.page(
             position,
             filters,
-            incidents=incidents,
+            incidents=self.with_linked(incidents, position) if linked and incidents else incidents,
             limit=limit,
             offset=offset,
             cursor=cursor,
@@ -268,6 +270,19 @@ class TimelineReads:
         )
         resolved = with_actor_ids(found.assertions, self.actors.at_position(found.position))
         return AssertionPage(found.total, resolved, found.position, found.next_cursor)
+
+    def with_linked(self, incidents: set[str], position: int | None = None) -> set[str]:
+        """These incidents and those linked to them either way (`IncidentsLinked`, up to `position`)."""
+        linked = set(incidents)
+        for event in self.store.read_types(["IncidentsLinked"]):
+            if position is not None and event.position > position:
+                continue
+            other = event.data.get("related_incident_id")
+            if event.incident_id in incidents and isinstance(other, str):
+                linked.add(other)
+            elif other in incidents:
+                linked.add(event.incident_id)
+        return linked
 
     def _speaking(self, narrowing: Narrowing, actor: str | None, position: int) -> Narrowing:
         """The narrowing to the claims `actor` made (under any of its names at `position`)."""

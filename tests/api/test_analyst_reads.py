@@ -232,3 +232,25 @@ def test_an_actor_is_found_under_every_name_outlets_use(app, client, writer, sam
 
     unknown = client.get("/v1/assertions", params={"actor": "no-such-actor"})
     assert unknown.status_code == 404 and unknown.headers["content-type"] == PROBLEM
+
+
+def test_an_incident_with_the_incidents_linked_to_it_either_way(client, samples):  # noqa: F811
+    links = client.get("/v1/incidents/alex-pretti-shooting").json()["links"]
+    linked_to = {link["incident_id"] for link in links}
+    linking = {
+        incident["id"]
+        for incident in client.get("/v1/incidents").json()["incidents"]
+        if any(
+            link["incident_id"] == "alex-pretti-shooting"
+            for link in client.get(f"/v1/incidents/{incident['id']}").json()["links"]
+        )
+    }
+    assert linked_to and linking, "the samples link the Pretti shooting both ways"
+    alone = everything(client, incident="alex-pretti-shooting")
+    with_links = everything(client, incident="alex-pretti-shooting", linked="true")
+    expected = {"alex-pretti-shooting"} | linked_to | linking
+    assert {e["incident_id"] for e in with_links["assertions"]} == expected & {
+        e["incident_id"] for e in everything(client)["assertions"]
+    }
+    assert with_links["total"] > alone["total"]
+    assert everything(client, linked="true") == everything(client)  # with no incident named, every one

@@ -319,6 +319,7 @@ def assertions(
     cut_off: CutOffDep,
     filters: FiltersDep,
     incident: Annotated[list[str] | None, Query(description="only these incidents")] = None,
+    linked: Annotated[bool, Query(description="with incident: also the incidents linked to those, either way")] = False,
     attributed_to: Annotated[
         str | None, Query(description="who made the claim (case-insensitive, part of the name)")
     ] = None,
@@ -388,6 +389,7 @@ def assertions(
         narrowing=narrowing,
         sort=SORTS[sort],
         actor=actor,
+        linked=linked,
     )
     headers = {"Timeline-Position": str(page.position)}
     if export:
