@@ -79,6 +79,21 @@ class Settings(BaseSettings):
     keep_alive_seconds: int = Field(5, gt=0, validation_alias=env("KEEP_ALIVE", "keep_alive_seconds"))
     max_header_bytes: int = Field(16 * 1024, gt=0)
     max_connections: int = Field(0, ge=0)
+    # Rendered timeline bodies kept per ETag, up to this many bytes in all (0: none kept).
+    timeline_cache_bytes: int = Field(
+        64 * 1024 * 1024, ge=0, validation_alias=env("RENDER_CACHE_BYTES", "timeline_cache_bytes")
+    )
+    # How old this process's copy of an incident's head version may be before a read asks the
+    # database again (its own appends move it at once; other processes' are seen within this).
+    timeline_head_refresh_seconds: float = Field(
+        0.5, gt=0, validation_alias=env("HEAD_REFRESH", "timeline_head_refresh_seconds")
+    )
+    # Cache-Control of public timeline reads: max-age and stale-while-revalidate (0 leaves each out;
+    # max-age 0 is `no-cache`, revalidate every time). Reads made with an API key are `private, no-cache`.
+    timeline_max_age_seconds: int = Field(5, ge=0, validation_alias=env("CACHE_MAX_AGE", "timeline_max_age_seconds"))
+    timeline_stale_seconds: int = Field(
+        30, ge=0, validation_alias=env("CACHE_STALE_WHILE_REVALIDATE", "timeline_stale_seconds")
+    )
 
     @field_validator("cors_origins", "webhook_allow_networks", mode="before")
     @classmethod

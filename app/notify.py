@@ -1,4 +1,5 @@
-"""A wake-up signal from appends to in-process listeners (live streams, the webhook dispatcher).
+"""A wake-up signal from appends to in-process listeners (live streams, the webhook dispatcher, the
+head versions that timeline reads check their cached bodies against).
 
 Only a hint: listeners also poll, because other processes append to the same database.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 
 class AppendSignal:
@@ -14,13 +16,25 @@ class AppendSignal:
         self._lock = threading.Lock()
         self._generation = 0
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
+        self._on_append: list[Callable[[str, int], None]] = []
+
+    def on_append(self, listener: Callable[[str, int], None]) -> None:
+        """Call `listener(stream_id, version)` for every notify that names what was appended."""
+        self._on_append.append(listener)
 
     @property
     def generation(self) -> int:
         return self._generation
 
-    def notify(self) -> None:
-        """Wake every waiter; safe to call from any thread (sync routes run in a thread pool)."""
+    def notify(self, stream_id: str | None = None, version: int | None = None) -> None:
+        """Wake every waiter; safe to call from any thread (sync routes run in a thread pool).
+
+        Called after the append committed, with the stream and the version it reached: listeners
+        told here never run ahead of the database.
+        """
+        if stream_id is not None and version is not None:
+            for listener in self._on_append:
+                listener(stream_id, version)
         with self._lock:
             self._generation += 1
             waiters, self._waiters = self._waiters, []

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 from datetime import date
 from typing import Any
 
 from fastapi.responses import Response
 
-from app.api.responses import JSONResponse
+from app.api.responses import JSONResponse, dumps
 
 CSV_COLUMNS = [
     "assertion_id",
@@ -50,7 +49,7 @@ def render_export(body: dict[str, Any], format: str, headers: dict[str, str]) ->
             headers={**headers, "Content-Disposition": f'attachment; filename="{name}"'},
         )
     if format == "ndjson":
-        lines = "".join(json.dumps(entry, separators=(",", ":")) + "\n" for entry in body["entries"])
+        lines = b"".join(dumps(entry) + b"\n" for entry in body["entries"])
         return Response(lines, media_type="application/x-ndjson", headers=headers)
     return JSONResponse(body, headers=headers)
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from app.api import openapi, problems
 from app.api.limits import BodySizeLimit, BodyTimeout
+from app.api.rendered import RenderedCache
 from app.api.request_text import RefuseUnstorableText
 from app.api.responses import JSONResponse
 from app.api.routes import actors, articles, desk, incidents, log, stream, timeline, widget
@@ -84,7 +85,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     projector = Projector(app.state.store, app.state.timelines)
     follower = IndexFollower(projector, Leadership(engine), app.state.appended)
     app.state.actors = ActorDirectory(app.state.store)
-    app.state.reads = TimelineReads(app.state.store, app.state.timelines, follower, app.state.actors)
+    app.state.reads = TimelineReads(
+        app.state.store,
+        app.state.timelines,
+        follower,
+        app.state.actors,
+        head_refresh_seconds=settings.timeline_head_refresh_seconds,
+    )
+    # Moved by this process's appends as each commits (the routes notify after the store returns).
+    app.state.appended.on_append(app.state.reads.heads.moved)
+    app.state.rendered = RenderedCache(settings.timeline_cache_bytes)
     app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine), app.state.actors)
 
     problems.install(app)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.projections.actors import ActorDirectory, with_actor_id, with_actor_ids
+from app.projections.heads import HeadVersions
 from app.projections.incident import apply_incident_event, empty_incident
 from app.projections.index.follower import IndexFollower, Leadership
 from app.projections.index.projector import Projector
@@ -23,7 +24,7 @@ from app.projections.index.query import (
 from app.projections.reader import Timelines
 from app.projections.timeline import CutOff, Filters, entries
 from app.store import EventStore, IncidentNotFound, StoredEvent
-from events.actors import UnknownActor
+from events.actors import ACTORS_STREAM, RESERVED_STREAMS, UnknownActor
 
 # Fields of an entry that move whenever anything touches it, so they say nothing about what changed.
 DIFF_IGNORED = {"last_version", "recorded_version"}
@@ -65,6 +66,7 @@ class TimelineRead:
     version: int
     entries: list[dict[str, Any]]
     unreadable: list[dict[str, Any]]
+    actors_version: int  # the registry version the entries' actor ids were resolved against
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +124,20 @@ class TimelineReads:
         timelines: Timelines,
         follower: IndexFollower | None = None,
         actors: ActorDirectory | None = None,
+        *,
+        head_refresh_seconds: float = 0.0,
     ):
         self.store, self.timelines = store, timelines
+        # 0 (the default): every read asks the database for the head.
+        self.heads = HeadVersions(self._stream_head, refresh_seconds=head_refresh_seconds)
         self.actors = actors or ActorDirectory(store)
         self.follower = follower or IndexFollower(Projector(store, timelines), Leadership(store.engine))
         self.index = AssertionIndex(store.engine)
+
+    def _stream_head(self, stream_id: str) -> int | None:
+        version = self.store.stream_version(stream_id)
+        # The registry exists, empty, before its first event: remembered as version 0.
+        return version or 0 if stream_id == ACTORS_STREAM else version
 
     def current_version(self, incident_id: str) -> int:
         version = self.store.incident_version(incident_id)
@@ -135,19 +146,37 @@ class TimelineReads:
         return version
 
     def version(self, incident_id: str, cut_off: CutOff) -> int:
-        """The stream version a cut-off reflects: what an ETag is made of, before anything is folded."""
-        return self.timelines.version_for(incident_id, cut_off, self.current_version(incident_id))
+        """The stream version a cut-off reflects: what an ETag is made of, before anything is folded.
+
+        The head is this process's copy (app.projections.heads says how stale it can be); a
+        recorded-time cut-off still asks the database which version it falls at."""
+        head = None if incident_id in RESERVED_STREAMS else self.heads.version(incident_id)
+        if head is None:
+            raise IncidentNotFound(incident_id)
+        return self.timelines.version_for(incident_id, cut_off, head)
+
+    def fresh_version(self, incident_id: str, cut_off: CutOff) -> int | None:
+        """What `version` gives, if it can be told without the database; else None."""
+        if cut_off.as_of is not None or incident_id in RESERVED_STREAMS:
+            return None
+        head = self.heads.fresh(incident_id)
+        return None if head is None else self.timelines.version_for(incident_id, cut_off, head)
 
     def timeline(
         self, incident_id: str, version: int, cut_off: CutOff, filters: Filters, *, history: bool = False
     ) -> TimelineRead:
         state = self.timelines.state(incident_id, version, reported_as_of=cut_off.reported_as_of, keep_history=history)
-        shown = with_actor_ids(entries(state, filters), self.actors.registry())
-        return TimelineRead(state["incident"], version, shown, list(state.get("unreadable", ())))
+        registry = self.actors.registry()
+        shown = with_actor_ids(entries(state, filters), registry)
+        return TimelineRead(state["incident"], version, shown, list(state.get("unreadable", ())), registry.version)
 
     def actors_version(self) -> int:
         """The actors registry's version: what a timeline's actor ids reflect (part of its ETag)."""
-        return self.actors.version()
+        return self.heads.version(ACTORS_STREAM) or 0
+
+    def fresh_actors_version(self) -> int | None:
+        """What `actors_version` gives, if it can be told without the database; else None."""
+        return self.heads.fresh(ACTORS_STREAM)
 
     def changes(self, incident_id: str, since: CutOff, until: CutOff) -> Changes:
         """Entries added, changed and retracted between two cut-offs (by recorded time or version, and

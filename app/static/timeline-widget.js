@@ -410,8 +410,8 @@
       return `${this.api}/v1/incidents/${encodeURIComponent(this.incident)}${path}${query ? "?" + query : ""}`;
     }
 
-    async getJson(url) {
-      const response = await fetch(url, { headers: this.headers({ Accept: "application/json" }) });
+    async getJson(url, cache = "default") {
+      const response = await fetch(url, { headers: this.headers({ Accept: "application/json" }), cache });
       if (!response.ok) throw await httpError(response);
       return response.json();
     }
@@ -650,7 +650,11 @@
           if (this.clock === "recorded" && this.asOfVersion !== null) params.as_of_version = String(this.asOfVersion);
           const time = this.clock === "reported" ? this.reportedTime() : null;
           if (time) params.reported_as_of = time.text;
-          const data = await this.getJson(this.url("/timeline", params));
+          // Public timelines may be kept for max-age (Cache-Control): the first load may take the
+          // browser's copy, every later one (after a live append, a replay step) revalidates it
+          // with the ETag, so what the stream announced is shown at once (a 304 when unchanged).
+          const data = await this.getJson(this.url("/timeline", params), this.loadedOnce ? "no-cache" : "default");
+          this.loadedOnce = true;
           if (ticket !== this.request || this.destroyed) continue;
           this.errorEl.hidden = true;
           this.setData(data);

@@ -137,7 +137,7 @@ def _written(
     actor = written.registry.get(actor_id)
     assert actor is not None  # the write named it, and the registry's checks found it
     if written.result is not None:
-        request.app.state.appended.notify()
+        request.app.state.appended.notify(written.result.incident_id, written.result.version)
     body = {
         "actor": actor_json(actor),
         "version": written.registry.version,

@@ -129,7 +129,10 @@ def accept_proposal(
         actor=key.name,
         expected_version=body.expected_version if body else None,
     )
-    request.app.state.appended.notify()
+    if accepted.result is not None:
+        request.app.state.appended.notify(accepted.result.incident_id, accepted.result.version)
+    else:
+        request.app.state.appended.notify()
     result = accepted.decision.result or {}
     return {"decision": decision_json(accepted.decision), "replayed": accepted.replayed, **result}
 

@@ -49,7 +49,7 @@ def open_incident(
         idempotency_key=idempotency_key,
         idempotency_scope=key.id,
     )
-    request.app.state.appended.notify()
+    request.app.state.appended.notify(result.incident_id, result.version)
     return JSONResponse(
         {"id": body.id, **append_result(result)},
         status_code=201,
@@ -119,7 +119,7 @@ def append_events(
         idempotency_key=idempotency_key,
         idempotency_scope=key.id,
     )
-    request.app.state.appended.notify()
+    request.app.state.appended.notify(result.incident_id, result.version)
     return JSONResponse(append_result(result), status_code=201)
 
 

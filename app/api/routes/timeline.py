@@ -9,16 +9,19 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.api.deps import Reader, ReadsDep
+from app.api.deps import Reader, ReadsDep, SettingsDep
 from app.api.exports import render_export
 from app.api.problems import Problem, documented
+from app.api.rendered import Rendered, RenderedCache
 from app.api.responses import JSONResponse
 from app.api.schemas import AssertionPageOut, ChangesOut, CrossChangesOut, TimelineJsOut, TimelineOut
+from app.config import Settings
 from app.projections.analyst_exports import FORMATS, content_digest
 from app.projections.index.query import SORTS, Cursor, Narrowing
-from app.projections.reads import CutOffsReversed, PositionNotReached
+from app.projections.reads import CutOffsReversed, PositionNotReached, TimelineReads
 from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters
 from events.admissible import MAX_BIGINT, MAX_INT, time_problem
 from events.catalog import Moment, PublishedAt, to_json_time
@@ -99,43 +102,96 @@ TIMELINE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def cache_control(request: Request, settings: Settings) -> str:
+    """Public reads may be kept and served by shared caches (a CDN) for max-age, then served stale
+    while they revalidate with the ETag; a read made with an API key is the key holder's alone, and
+    revalidated every time, so a revoked key stops being answered at once."""
+    if "authorization" in request.headers or not settings.public_read:
+        return "private, no-cache"
+    if not settings.timeline_max_age_seconds:
+        return "public, no-cache"
+    directives = f"public, max-age={settings.timeline_max_age_seconds}"
+    if settings.timeline_stale_seconds:
+        directives += f", stale-while-revalidate={settings.timeline_stale_seconds}"
+    return directives
+
+
+def _versions(reads: TimelineReads, incident_id: str, cut_off: CutOff) -> tuple[int, int]:
+    # The incident's version first, then the registry's (as before the cache): see _render for why
+    # the order of the registry's version and the entries matters.
+    return reads.version(incident_id, cut_off), reads.actors_version()
+
+
+def _render(
+    reads: TimelineReads,
+    incident_id: str,
+    version: int,
+    cut_off: CutOff,
+    filters: Filters,
+    history: bool,
+    format: str,
+) -> tuple[Rendered, int]:
+    """The body, and the actors registry version its actor ids were resolved against: at least the
+    version in the ETag, which was read before it (the body is never older than its tag says), and
+    higher when an actor was registered in between, in which case the body is not the ETag's."""
+    read = reads.timeline(incident_id, version, cut_off, filters, history=history)
+    body: dict[str, Any] = {
+        "incident": read.incident,
+        "version": version,
+        "cut_off": describe_cut_off(cut_off),
+        "entries": read.entries,
+    }
+    if read.unreadable:
+        body["unreadable"] = read.unreadable
+    response = render_export(body, format, {})
+    headers = tuple((name, value) for name, value in response.headers.items() if name != "content-length")
+    return Rendered(bytes(response.body), headers), read.actors_version
+
+
 @router.get("/v1/incidents/{incident_id}/timeline", responses=TIMELINE_RESPONSES)
 @router.head("/v1/incidents/{incident_id}/timeline", include_in_schema=False)
-def timeline(
+async def timeline(
     incident_id: str,
     request: Request,
     _: Reader,
     reads: ReadsDep,
+    settings: SettingsDep,
     cut_off: CutOffDep,
     filters: FiltersDep,
     history: Annotated[bool, Query(description="include each revision's earlier values")] = False,
     format: Literal["json", "timelinejs", "csv", "ndjson"] = "json",
 ):
     """The incident's timeline at a cut-off, ordered by when things happened (HEAD: its headers, e.g. the ETag)."""
-    version = reads.version(incident_id, cut_off)
-    described = describe_cut_off(cut_off)
-    # The entries' actor ids are resolved against the actors registry as it stands: its version is
-    # read before the entries are, so the body is never older than the tag says.
-    actors = reads.actors_version()
+    # A coroutine, so that a repeat read (versions known here, body in the cache) costs no thread
+    # hop and no database round trip; whatever needs the database or the fold goes to a thread.
+    fresh, fresh_actors = reads.fresh_version(incident_id, cut_off), reads.fresh_actors_version()
+    if fresh is None or fresh_actors is None:
+        version, actors = await anyio.to_thread.run_sync(_versions, reads, incident_id, cut_off)
+    else:
+        version, actors = fresh, fresh_actors
+    # The body is a pure function of this key: the events up to `version` never change
+    # (append-only), a cut-off of "now" or a recorded time is keyed by the version it resolved to,
+    # a publication cut-off and the filters by their values, and the actors' ids by the registry
+    # version (a body resolved against a later one is served but not kept under this tag).
     chosen = describe_filters(filters), history, format
-    etag = _etag(incident_id, version, described, *chosen, PROJECTION_VERSION, actors)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    etag = _etag(incident_id, version, describe_cut_off(cut_off), *chosen, PROJECTION_VERSION, actors)
+    headers = {"ETag": etag, "Cache-Control": cache_control(request, settings)}
     if _not_modified(request, etag):
         return Response(status_code=304, headers=headers)
-    read = reads.timeline(incident_id, version, cut_off, filters, history=history)
-    body: dict[str, Any] = {
-        "incident": read.incident,
-        "version": version,
-        "cut_off": described,
-        "entries": read.entries,
-    }
-    if read.unreadable:
-        body["unreadable"] = read.unreadable
-    response = render_export(body, format, headers)
+    cache: RenderedCache = request.app.state.rendered
+    rendered = cache.get(etag)
+    if rendered is None:
+        made, resolved_against = await anyio.to_thread.run_sync(
+            _render, reads, incident_id, version, cut_off, filters, history, format
+        )
+        if resolved_against == actors:
+            cache.put(etag, made)
+        rendered = made
+    headers.update(rendered.headers)
     if request.method == "HEAD":
         # The GET's status and headers (its ETag, type and length), without the body.
-        return Response(status_code=response.status_code, headers=dict(response.headers))
-    return response
+        return Response(headers={**headers, "Content-Length": str(len(rendered.body))})
+    return Response(rendered.body, headers=headers)
 
 
 def _parse_bound(name: str, raw: str) -> CutOff:
@@ -299,7 +355,8 @@ ASSERTION_RESPONSES: dict[int | str, dict[str, Any]] = {
             "application/geo+json": {"schema": {"type": "object"}},
             "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
         },
-    }
+    },
+    **documented(404),  # an actor= that names no actor
 }
 
 

@@ -1,0 +1,62 @@
+"""Rendered timeline bodies kept per ETag, so a repeat read is served without folding or rendering.
+
+A body is kept only under the ETag it was made from, and an ETag is derived from everything the
+body is a function of (the incident's version, the cut-off, the filters, the format, the projection
+and actors registry versions): an entry can never be wrong, only unused, so nothing is invalidated;
+the least recently used entries are dropped when the bytes kept pass the bound.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+# What an entry costs beyond its body (its key, headers and bookkeeping), roughly: so that many tiny
+# bodies cannot hold far more memory than the bound says.
+ENTRY_OVERHEAD_BYTES = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()  # its Content-Type and the like; not ETag, Cache-Control, length
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + ENTRY_OVERHEAD_BYTES
+
+
+class RenderedCache:
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.hits = self.misses = 0
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, Rendered] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, etag: str) -> Rendered | None:
+        with self._lock:
+            found = self._entries.get(etag)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(etag)
+            self.hits += 1
+            return found
+
+    def put(self, etag: str, rendered: Rendered) -> None:
+        if rendered.size > self.max_bytes:
+            return  # larger than the whole cache (or the cache is off): served, not kept
+        with self._lock:
+            earlier = self._entries.pop(etag, None)
+            if earlier is not None:
+                self.bytes -= earlier.size
+            self._entries[etag] = rendered
+            self.bytes += rendered.size
+            while self.bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self.bytes -= dropped.size

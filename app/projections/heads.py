@@ -1,0 +1,77 @@
+"""Each stream's head version as this process last knew it, so that a read can tell whether the body
+it has rendered is still current without asking the database.
+
+What a reader can see, exactly: an append made through this process's API moves the head here
+before its 201 is sent, so the appender (and everyone on this process) reads it at once. An append
+made by another process (another API worker, `timeline import`) is seen once the copy here is older
+than `refresh_seconds` (measured from when the database read that filled it began) and the next
+read asks again: until then, this process serves the timeline at the version it last saw. That is
+acceptable because nothing it serves is ever mislabelled: the ETag and the body's `version` name the
+version the body was folded at, so a stale answer is a true, complete timeline as of that version
+(what a CDN holding it for `max-age` would serve anyway), never a mix, and a client that already has
+a newer ETag from another process just gets the older body once more within that bound.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+class HeadVersions:
+    def __init__(
+        self,
+        read_version: Callable[[str], int | None],
+        *,
+        refresh_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._read_version = read_version
+        self.refresh_seconds = refresh_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        # stream id -> (version, clock reading when the database read that saw it began). A tuple
+        # replaced whole, so a lock-free reader always sees a matching pair.
+        self._heads: dict[str, tuple[int, float]] = {}
+
+    def fresh(self, stream_id: str) -> int | None:
+        """The head version if known here within the bound, else None (no database round trip)."""
+        known = self._heads.get(stream_id)
+        if known is None or self._clock() - known[1] >= self.refresh_seconds:
+            return None
+        return known[0]
+
+    def version(self, stream_id: str) -> int | None:
+        """The head version, from the database when the copy here is missing or too old; None if
+        the stream does not exist (not remembered: a stream that is opened later is then found)."""
+        known = self.fresh(stream_id)
+        if known is not None:
+            return known
+        started = self._clock()
+        version = self._read_version(stream_id)
+        if version is None:
+            return None
+        return self._keep(stream_id, version, started)
+
+    def moved(self, stream_id: str, version: int) -> None:
+        """This process appended: the stream is at `version` (at least) now. The refresh time is not
+        reset, since this says nothing about other processes' appends."""
+        with self._lock:
+            known = self._heads.get(stream_id)
+            if known is not None and known[0] < version:
+                self._heads[stream_id] = (version, known[1])
+            elif known is None:
+                # Not read here yet: counted as already due for a refresh, so the next read asks.
+                self._heads[stream_id] = (version, self._clock() - self.refresh_seconds)
+
+    def _keep(self, stream_id: str, version: int, started: float) -> int:
+        # Versions only grow (append-only streams), so the higher of two observations is the truer:
+        # a refresh that read the database before a concurrent append of ours was recorded here
+        # must not take the head back (which would hide our own write until the next refresh).
+        with self._lock:
+            known = self._heads.get(stream_id)
+            if known is not None and known[0] > version:
+                version = known[0]
+            self._heads[stream_id] = (version, max(started, known[1]) if known else started)
+            return version
