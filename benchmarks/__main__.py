@@ -23,6 +23,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "benchmarks.timeline",
         "timeline reads: the pure fold, GET /timeline, as-of reads at the end of long histories",
     ),
+    "assertions": (
+        "benchmarks.assertions",
+        "the analysts' read model: GET /v1/assertions at 100,000 assertions vs the fold, index rebuild, read_all",
+    ),
     "webhooks": (
         "benchmarks.webhooks",
         "webhook delivery: append-to-delivery latency, deliveries/s, a hanging receiver beside fast ones",

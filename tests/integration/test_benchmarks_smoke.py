@@ -1,4 +1,5 @@
-"""`python -m benchmarks append --quick` and `... timeline --quick` run end to end and print every row (no timing is judged)."""
+"""`python -m benchmarks append --quick`, `... timeline --quick` and `... assertions --quick` run end to end and
+print every row (no timing is judged)."""
 
 from __future__ import annotations
 
@@ -169,3 +170,60 @@ def test_quick_timeline_benchmark_on_sqlite_prints_every_row():
 @pytest.mark.postgres
 def test_quick_timeline_benchmark_prints_every_row():
     check_timeline(run_timeline_quick(), ("sqlite", "postgres"))
+
+
+# -- python -m benchmarks assertions --quick ----------------------------------------------------------
+
+ASSERTION_QUERIES = (
+    "q=body camera",
+    "attributed_to=Kristi Noem",
+    "actor=kristi-noem",
+    "as_of_position=N&disputed=true",
+)
+ASSERTION_STORES = ("300 assertions", "90 assertions")  # the quick run's large and small stores
+READERS = ("EventStore.read_all", "GET /v1/events", "floor (raw driver)")
+MEGABYTES = r"[\d,]+ MB"
+
+
+def check_assertions(output: str, backends: tuple[str, ...]) -> None:
+    found = tables(output)
+    queries, rebuilds, reads = ("backend", "store"), ("backend", "rebuild of"), ("backend", "log")
+    assert list(found) == [queries, rebuilds, reads], output
+    assert re.search(r"^\(assertions took \d+ s\)$", output, re.MULTILINE), output
+
+    paths = ("index (HTTP)", "fold (Python)")
+    expected = {(b, s, q, p) for b in backends for s in ASSERTION_STORES for q in ASSERTION_QUERIES for p in paths}
+    assert {tuple(row[:4]) for row in found[queries]} == expected, output
+    assert len(found[queries]) == len(expected), output
+    for cells in found[queries]:
+        large, index = cells[1] == ASSERTION_STORES[0], cells[3] == "index (HTTP)"
+        assert positive(cells[4]) and positive(cells[5]), cells  # samples; matches (both paths agree: checked)
+        assert positive(cells[6]) and positive(cells[7]), cells  # p50, p95
+        assert re.fullmatch(RATIO, cells[8]) if large else cells[8] == "", cells
+        assert re.fullmatch(RATIO, cells[9]) if index else cells[9] == "", cells
+        if large and index:
+            assert re.fullmatch(r"p50 (met|NOT met); 100k/1k (met|NOT met)", cells[10]), cells
+        else:
+            assert cells[10] == "", cells
+
+    stores = ("90 assertions", "300 assertions", "3,000 events")
+    assert {(row[0], row[1]) for row in found[rebuilds]} == {(b, s) for b in backends for s in stores}, output
+    for cells in found[rebuilds]:
+        assert all(positive(cell) for cell in cells[2:7]), cells
+        assert re.fullmatch(MEGABYTES, cells[7]) and re.fullmatch(MEGABYTES, cells[8]), cells
+        assert cells[9] in ("met", "NOT met"), cells
+
+    assert {(row[0], row[2]) for row in found[reads]} == {(b, r) for b in backends for r in READERS}, output
+    for cells in found[reads]:
+        assert re.fullmatch(r"[\d,]+ events", cells[1]) and positive(cells[3]) and re.fullmatch(RATIO, cells[4]), cells
+        if cells[2] == "floor (raw driver)":
+            assert cells[4] == "1.00×", cells
+
+
+def test_quick_assertions_benchmark_on_sqlite_prints_every_row():
+    check_assertions(run_quick("--backends", "sqlite", section="assertions"), ("sqlite",))
+
+
+@pytest.mark.postgres
+def test_quick_assertions_benchmark_prints_every_row():
+    check_assertions(run_quick(section="assertions"), ("sqlite", "postgres"))
