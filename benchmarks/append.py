@@ -41,7 +41,17 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from benchmarks.harness import format_table, interleaved, rate, ratio, ratio_range, ratios_by_round, rounds, say
+from benchmarks.harness import (
+    format_table,
+    interleaved,
+    rate,
+    ratio,
+    ratio_range,
+    ratios_by_round,
+    rounds,
+    say,
+    temporary_postgres,
+)
 
 # -- workloads --------------------------------------------------------------------------------
 
@@ -152,8 +162,7 @@ class PostgresBackend:
 
         from app.db import migrate
 
-        self.server = _temporary_postgres()()
-        self.server.start()
+        self.server = temporary_postgres()
         try:
             self.server.create_database("bench_template")
             migrate(self.server.url("bench_template"))
@@ -211,17 +220,6 @@ class PostgresBackend:
 
     def describe(self) -> str:
         return "PostgreSQL " + ", ".join(f"{key}={value}" for key, value in self.settings.items())
-
-
-def _temporary_postgres():
-    try:
-        from tests.support.postgres import TemporaryPostgres
-    except ImportError as error:
-        raise SystemExit(
-            f"the PostgreSQL benchmarks need tests/support/postgres.py (TemporaryPostgres): {error}; "
-            "run with --backends sqlite to skip them"
-        ) from None
-    return TemporaryPostgres
 
 
 BACKENDS = {"sqlite": SQLiteBackend, "postgres": PostgresBackend}

@@ -71,7 +71,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import format_table, interleaved, rate, ratio, ratio_range, ratios_by_round, rounds, say, timed
+from benchmarks.harness import (
+    format_table,
+    interleaved,
+    rate,
+    ratio,
+    ratio_range,
+    ratios_by_round,
+    rounds,
+    say,
+    temporary_postgres,
+    timed,
+)
 
 # -- sizes --------------------------------------------------------------------------------------
 
@@ -283,14 +294,7 @@ class Postgres:
     name = "postgres"
 
     def __enter__(self):
-        try:
-            from tests.support.postgres import TemporaryPostgres
-        except ImportError as error:
-            raise SystemExit(
-                f"the PostgreSQL benchmarks need tests/support/postgres.py (TemporaryPostgres): {error}; "
-                "run with --backends sqlite to skip them"
-            ) from None
-        self.server = TemporaryPostgres().start()
+        self.server = temporary_postgres()
         try:
             import psycopg
 

@@ -121,3 +121,16 @@ def ratio_range(values: Sequence[float]) -> str:
 def say(message: str) -> None:
     """Progress lines, flushed at once so a long run shows where it is."""
     print(message, flush=True)
+
+
+def temporary_postgres() -> Any:
+    """A throwaway PostgreSQL server, started (tests.support.postgres.TemporaryPostgres; its
+    `stop()` deletes it), or an exit that says how to run without one."""
+    try:
+        from tests.support.postgres import TemporaryPostgres
+    except ImportError as error:
+        raise SystemExit(
+            f"the PostgreSQL benchmarks need tests/support/postgres.py (TemporaryPostgres): {error}; "
+            "run with --backends sqlite to skip them"
+        ) from None
+    return TemporaryPostgres().start()

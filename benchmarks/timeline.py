@@ -66,6 +66,7 @@ from benchmarks.harness import (
     ratios_by_round,
     rounds,
     say,
+    temporary_postgres,
     timed,
 )
 
@@ -475,14 +476,7 @@ class Postgres:
     def __enter__(self):
         from app.db import migrate
 
-        try:
-            from tests.support.postgres import TemporaryPostgres
-        except ImportError as error:
-            raise SystemExit(
-                f"the PostgreSQL benchmarks need tests/support/postgres.py (TemporaryPostgres): {error}; "
-                "run with --backends sqlite to skip them"
-            ) from None
-        self.server = TemporaryPostgres().start()
+        self.server = temporary_postgres()
         try:
             self.server.create_database("bench_timeline")
             self.url = self.server.url("bench_timeline")

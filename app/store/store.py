@@ -351,88 +351,19 @@ class EventStore:
 
     def _fetch(self, query) -> list[StoredEvent]:
         with self.engine.connect() as conn:
-            result = conn.execute(query)
-            rows = result.all()
-            keys = tuple(result.keys())
-        if keys != EVENT_COLUMNS:  # not a select of whole rows: read the columns by name
-            return [self._to_event(row) for row in rows]
-        return events_from_rows(rows, self._upcast)
-
-    def _to_event(self, row) -> StoredEvent:
-        return event_from_row(row, self._upcast)
+            rows = conn.execute(query).all()
+        return [event_from_row(row, self._upcast) for row in rows]
 
 
-# The columns of `sa.select(events)`, in the order its rows hold them, which is StoredEvent's field
-# order. A select with other columns (or a table that grows one) is read by name instead.
-EVENT_COLUMNS = (
-    "position",
-    "incident_id",
-    "version",
-    "event_id",
-    "type",
-    "schema_version",
-    "data",
-    "metadata",
-    "reported_at",
-    "recorded_at",
-    "reported_day",
-)
-
-
-def events_from_rows(rows: Sequence[Any], upcast: Upcast = upcast_to_current) -> list[StoredEvent]:
-    """Whole rows of the events table (columns in EVENT_COLUMNS order) as the stored events they
-    hold: what event_from_row gives, a row at a time. Rows are unpacked by position because reading
-    eleven columns by name costs a Row about 7 µs, a quarter of a read_all page's time (measured
-    by benchmarks/assertions.py's read_all table)."""
-    found = []
-    for (
-        position,
-        incident_id,
-        version,
-        event_id,
-        type_name,
-        stored_version,
-        stored_data,
-        metadata,
-        reported_at,
-        recorded_at,
-        reported_day,
-    ) in rows:
-        schema_version, data = upcast(type_name, stored_version, stored_data)
-        found.append(
-            StoredEvent(
-                position,
-                incident_id,
-                version,
-                event_id,
-                type_name,
-                schema_version,
-                data,
-                metadata,
-                reported_at,
-                recorded_at,
-                reported_day,
-            )
-        )
-    return found
-
-
-def event_from_row(row, upcast: Upcast = upcast_to_current) -> StoredEvent:
-    """A row of the events table as the stored event it holds, brought to the current schema."""
-    schema_version, data = upcast(row.type, row.schema_version, row.data)
-    return StoredEvent(
-        position=row.position,
-        incident_id=row.incident_id,
-        version=row.version,
-        event_id=row.event_id,
-        type=row.type,
-        schema_version=schema_version,
-        data=data,
-        metadata=row.metadata,
-        reported_at=row.reported_at,
-        recorded_at=row.recorded_at,
-        reported_day=row.reported_day,
-    )
+def event_from_row(row: Sequence[Any], upcast: Upcast = upcast_to_current) -> StoredEvent:
+    """A whole row of the events table (`sa.select(events)`) as the stored event it holds, brought to
+    the current schema. The table's columns are StoredEvent's fields in order (tests/unit/
+    test_store_rows.py holds the two together), so the row is unpacked by position: reading eleven
+    columns by name costs a row about 7 µs, a quarter of a read_all page's time (measured by
+    benchmarks/assertions.py's read_all table)."""
+    position, incident_id, version, event_id, type_name, stored_version, stored_data, *rest = row
+    schema_version, data = upcast(type_name, stored_version, stored_data)
+    return StoredEvent(position, incident_id, version, event_id, type_name, schema_version, data, *rest)
 
 
 def _request_hash(incident_id: str, expected_version: int | None, new_events: Sequence[NewEvent]) -> str:
