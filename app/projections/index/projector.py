@@ -87,13 +87,6 @@ class Span:
     entry: dict[str, Any]
     row: dict[str, Any] | None = field(default=None, compare=False)  # its row, until the batch is written
 
-    def same(self, other: Span) -> bool:
-        return (self.reported_from, self.reported_to, self.entry) == (
-            other.reported_from,
-            other.reported_to,
-            other.entry,
-        )
-
 
 @dataclass(slots=True)
 class IncidentCursor:
@@ -108,8 +101,9 @@ def state_row(
     assertion_id: str,
     position: int,
     entry: Mapping[str, Any],
-    reported_from: str = "0001-01-01T00:00:00.000000",
-    reported_to: str | None = None,
+    reported_from: str,
+    reported_to: str | None,
+    generation: int,
 ) -> dict[str, Any]:
     """The index row for an entry rendered at `position` (its columns are read off the entry)."""
     occurred = entry["occurred"]
@@ -120,6 +114,7 @@ def state_row(
         "to_position": None,
         "reported_from": reported_from,
         "reported_to": reported_to,
+        "generation": generation,
         "kind": storable(entry["kind"]),
         "earliest": occurred.get("earliest"),
         "latest": occurred.get("latest"),
@@ -176,17 +171,17 @@ def split_last(spans: list[Span], at: str, entry: dict[str, Any]) -> list[Span]:
 
 def folded_spans(incident_id: str, assertion_id: str, events: Sequence[StoredEvent]) -> list[Span]:
     """An assertion's spans folded from its own events (the incident's, in version order)."""
-    together = {other for event in events if assertion_id in (names := named_assertions(event)) for other in names}
+    named = [named_assertions(event) for event in events]
+    together = {other for names in named if assertion_id in names for other in names}
     own = [
-        event
-        for event in events
-        if assertion_id in named_assertions(event)
-        or (event.type == "AssertionRecorded" and event.data.get("assertion_id") in together)
+        (reported_key(event.reported_at), event)
+        for event, names in zip(events, named, strict=True)
+        if assertion_id in names or (event.type == "AssertionRecorded" and event.data.get("assertion_id") in together)
     ]
-    times = sorted({reported_key(event.reported_at) for event in own})
+    times = sorted({moment for moment, _ in own})
     spans: list[Span] = []
     for n, moment in enumerate(times):
-        state = fold(incident_id, [event for event in own if reported_key(event.reported_at) <= moment])
+        state = fold(incident_id, [event for reported, event in own if reported <= moment])
         entry = state["assertions"].get(assertion_id)
         if entry is not None:
             spans.append(Span(moment, times[n + 1] if n + 1 < len(times) else None, rendered(entry)))
@@ -318,16 +313,20 @@ class Projector:
             if not present:
                 continue
             at = reported_key(event.reported_at)
+            # Reported no earlier than every assertion it names was first recorded (by the spans as
+            # they stood before this event): from `at` on, all of them take the event.
+            after_recordings = all(at >= spans[name][0].reported_from for name in present if spans.get(name))
+            history: Sequence[StoredEvent] | None = None  # the incident's events, read if needed
             for name in present:
                 old = spans.get(name, [])
-                later = all(at >= spans[other][0].reported_from for other in present if spans.get(other))
-                if later and (not old or at >= old[-1].reported_from):
+                if after_recordings and (not old or at >= old[-1].reported_from):
                     new = split_last(old, at, rendered(state["assertions"][name]))
                 else:
-                    history = self.store.read_stream(event.incident_id, up_to_version=event.version)
+                    if history is None:
+                        history = self.store.read_stream(event.incident_id, up_to_version=event.version)
                     new = folded_spans(event.incident_id, name, history)
                 keep = 0
-                while keep < min(len(old), len(new)) and old[keep].same(new[keep]):
+                while keep < min(len(old), len(new)) and old[keep] == new[keep]:  # `row` takes no part
                     keep += 1
                 for span in old[keep:]:
                     if span.row is not None:  # written in this batch: it ends here
@@ -344,9 +343,14 @@ class Projector:
                         )
                 for span in new[keep:]:
                     span.row = state_row(
-                        event.incident_id, name, event.position, span.entry, span.reported_from, span.reported_to
+                        event.incident_id,
+                        name,
+                        event.position,
+                        span.entry,
+                        span.reported_from,
+                        span.reported_to,
+                        generation,
                     )
-                    span.row["generation"] = generation
                     rows_in_order.append(span.row)
                     written.append(span)
                 spans[name] = [*old[:keep], *new[keep:]]
