@@ -7,10 +7,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from app.leadership import Leadership
 from app.projections.actors import ActorDirectory, with_actor_id, with_actor_ids
 from app.projections.heads import HeadVersions
 from app.projections.incident import apply_incident_event, empty_incident
-from app.projections.index.follower import IndexFollower, Leadership
+from app.projections.index.follower import IndexFollower
 from app.projections.index.projector import Projector
 from app.projections.index.query import (
     DEFAULT_SORT,
@@ -33,10 +34,7 @@ DIFF_IGNORED = {"last_version", "recorded_version"}
 class CutOffsReversed(ValueError):
     def __init__(self, since: int, until: int, unit: str = "version"):
         self.since, self.until = since, until
-        if unit == "publication time":
-            super().__init__("since_reported is after until_reported")
-        else:
-            super().__init__(f"since ({unit} {since}) is after until ({unit} {until})")
+        super().__init__(f"since ({unit} {since}) is after until ({unit} {until})")
 
 
 def classify(
@@ -71,17 +69,8 @@ class TimelineRead:
 
 @dataclass(frozen=True, slots=True)
 class Changes:
-    since_version: int
-    until_version: int
-    added: list[dict[str, Any]]
-    changed: list[dict[str, Any]]
-    retracted: list[dict[str, Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class CrossChanges:
-    since_position: int
-    until_position: int
+    since: int  # an incident's stream version, or a global log position across incidents
+    until: int
     added: list[dict[str, Any]]
     changed: list[dict[str, Any]]
     retracted: list[dict[str, Any]]
@@ -188,8 +177,6 @@ class TimelineReads:
             raise CutOffsReversed(since_version, until_version)
         everything = Filters(include_retracted=True)
         registry = self.actors.registry()
-        if since.reported_as_of and until.reported_as_of and since.reported_as_of > until.reported_as_of:
-            raise CutOffsReversed(since_version, until_version, unit="publication time")
         earlier_state = self.timelines.state(incident_id, since_version, reported_as_of=since.reported_as_of)
         at_since = with_actor_ids(entries(earlier_state, everything), registry)
         before = {e["assertion_id"]: e for e in at_since}
@@ -206,7 +193,7 @@ class TimelineReads:
         since_position: int | None,
         until_position: int | None,
         incidents: set[str],
-    ) -> CrossChanges:
+    ) -> Changes:
         """Entries added, changed and retracted across incidents between two cut-offs of the log
         (a position or a recorded time, and a publication time), read from the assertion index."""
         head = self.store.head_position()
@@ -214,8 +201,6 @@ class TimelineReads:
         end = self._log_position(until, until_position, head)
         if start > end:
             raise CutOffsReversed(start, end, unit="position")
-        if since.reported_as_of and until.reported_as_of and since.reported_as_of > until.reported_as_of:
-            raise CutOffsReversed(start, end, unit="publication time")
         reached = self.follower.reach(end, budget_seconds=CATCH_UP_SECONDS)
         if reached < end:
             raise PositionNotReached(end, reached, waited=True)
@@ -230,7 +215,7 @@ class TimelineReads:
             item["incident_id"] = item["entry"]["incident_id"]
         ordered = [sorted_answers(found, DEFAULT_SORT) for found in (added, retracted)]
         changed.sort(key=lambda item: DEFAULT_SORT.key(item["entry"]))
-        return CrossChanges(start, end, ordered[0], changed, ordered[1])
+        return Changes(start, end, ordered[0], changed, ordered[1])
 
     def _log_position(self, cut_off: CutOff, position: int | None, head: int) -> int:
         if position is not None:
@@ -270,7 +255,7 @@ class TimelineReads:
             raise PositionNotReached(min_position, head)
         if cut_off.as_of_version is not None:
             narrowing = self._speaking(narrowing, actor, head)
-            incidents = self.with_linked(incidents) if linked and incidents else incidents
+            incidents = self.with_linked(incidents) if linked else incidents
             page = self.fold_assertions(
                 cut_off, filters, incidents=incidents, limit=limit, offset=offset, narrowing=narrowing, sort=sort
             )
@@ -289,7 +274,7 @@ class TimelineReads:
         found = self.index.page(
             position,
             filters,
-            incidents=self.with_linked(incidents, position) if linked and incidents else incidents,
+            incidents=self.with_linked(incidents, position) if linked else incidents,
             limit=limit,
             offset=offset,
             cursor=cursor,
@@ -302,6 +287,8 @@ class TimelineReads:
 
     def with_linked(self, incidents: set[str], position: int | None = None) -> set[str]:
         """These incidents and those linked to them either way (`IncidentsLinked`, up to `position`)."""
+        if not incidents:
+            return incidents  # no incident named: every incident, linked or not
         linked = set(incidents)
         for event in self.store.read_types(["IncidentsLinked"]):
             if position is not None and event.position > position:

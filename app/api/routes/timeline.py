@@ -40,7 +40,7 @@ async def cut_off_params(
         ),
     ] = None,
 ) -> CutOff:
-    return CutOff(as_of, as_of_version, parse_published(reported_as_of).moment if reported_as_of else None)
+    return CutOff(as_of, as_of_version, _reported(reported_as_of))
 
 
 async def filter_params(
@@ -242,12 +242,12 @@ def _change_bounds(
             "since_reported (a publication time), or both",
             errors=[{"field": "since", "message": "give since or since_reported"}],
         )
+    since_moment, until_moment = _reported(since_reported), _reported(until_reported)
+    if since_moment and until_moment and since_moment > until_moment:
+        raise Problem(422, "invalid-cut-off", "since_reported is after until_reported")
     since_cut = _parse_bound("since", since) if since else CutOff()
     until_cut = _parse_bound("until", until) if until else CutOff()
-    return (
-        replace(since_cut, reported_as_of=_reported(since_reported)),
-        replace(until_cut, reported_as_of=_reported(until_reported)),
-    )
+    return replace(since_cut, reported_as_of=since_moment), replace(until_cut, reported_as_of=until_moment)
 
 
 @router.get("/v1/incidents/{incident_id}/timeline/changes", responses={200: {"model": ChangesOut}, **documented(404)})
@@ -271,8 +271,8 @@ def timeline_changes(
         raise Problem(422, "invalid-cut-off", str(error)) from None
     return {
         "incident_id": incident_id,
-        "since": {"version": changes.since_version, **describe_cut_off(since_cut)},
-        "until": {"version": changes.until_version, **describe_cut_off(until_cut)},
+        "since": {"version": changes.since, **describe_cut_off(since_cut)},
+        "until": {"version": changes.until, **describe_cut_off(until_cut)},
         "added": changes.added,
         "changed": changes.changed,
         "retracted": changes.retracted,
@@ -324,13 +324,13 @@ def changes_across_incidents(
 
     return JSONResponse(
         {
-            "since": bound(since_cut, changes.since_position),
-            "until": bound(until_cut, changes.until_position),
+            "since": bound(since_cut, changes.since),
+            "until": bound(until_cut, changes.until),
             "added": changes.added,
             "changed": changes.changed,
             "retracted": changes.retracted,
         },
-        headers={"Timeline-Position": str(changes.until_position)},
+        headers={"Timeline-Position": str(changes.until)},
     )
 
 
