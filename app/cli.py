@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from app.config import Settings
 
@@ -19,6 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the API (and the webhook dispatcher)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (one of them dispatches webhooks and one keeps the assertion index)",
+    )
 
     commands.add_parser(
         "worker", help="run the webhook dispatcher alone (any number of workers can share one database)"
@@ -109,19 +118,38 @@ def _migrate(args, settings: Settings) -> int:
 def _serve(args, settings: Settings) -> int:
     import uvicorn
 
-    from app.api.limits import with_header_timeout
+    from app.api.limits import ConfiguredHeaderTimeout
     from app.api.main import create_app
+    from app.db import is_sqlite
+    from app.metrics import MULTIPROCESS_DIR
 
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        http=with_header_timeout(settings.header_timeout_seconds),
-        timeout_keep_alive=settings.keep_alive_seconds,
-        h11_max_incomplete_event_size=settings.max_header_bytes,
-        limit_concurrency=settings.max_connections or None,
-    )
+    if args.workers < 1:
+        print("timeline: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": "info",
+        "http": ConfiguredHeaderTimeout,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "limit_concurrency": settings.max_connections or None,
+    }
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    if is_sqlite(settings.database_url):
+        print(
+            "timeline: note: on SQLite every worker dispatches webhooks and keeps the assertion index "
+            "(the database's single writer keeps them apart); PostgreSQL elects one of each",
+            file=sys.stderr,
+        )
+    # The workers are new processes that import the app by name and read the same environment. Each
+    # counts its own requests and deliveries; prometheus-client's multiprocess mode, in a directory
+    # they share, lets a scrape of any of them add up all.
+    with tempfile.TemporaryDirectory(prefix="timeline-metrics-") as shared:
+        os.environ.setdefault(MULTIPROCESS_DIR, shared)
+        uvicorn.run("app.api.main:create_app", factory=True, workers=args.workers, **options)
     return 0
 
 
@@ -131,7 +159,8 @@ def _project(args, settings: Settings) -> int:
     import signal
 
     from app.db import create_engine
-    from app.projections.index.follower import IndexFollower, Leadership
+    from app.leadership import Leadership
+    from app.projections.index.follower import IndexFollower
     from app.projections.index.projector import Projector
     from app.projections.reader import Timelines
     from app.projections.snapshots import SnapshotStore

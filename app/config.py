@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     timeline_head_refresh_seconds: float = Field(
         0.5, gt=0, validation_alias=env("HEAD_REFRESH", "timeline_head_refresh_seconds")
     )
+    # How often live streams and the assertion index look for appends nobody told them of: on
+    # PostgreSQL a safety net under NOTIFY/LISTEN, on SQLite the only way to see other processes'.
+    stream_poll_seconds: float = Field(1.0, gt=0, validation_alias=env("STREAM_POLL", "stream_poll_seconds"))
+    index_poll_seconds: float = Field(0.5, gt=0, validation_alias=env("INDEX_POLL", "index_poll_seconds"))
     # Cache-Control of public timeline reads: max-age and stale-while-revalidate (0 leaves each out;
     # max-age 0 is `no-cache`, revalidate every time). Reads made with an API key are `private, no-cache`.
     timeline_max_age_seconds: int = Field(5, ge=0, validation_alias=env("CACHE_MAX_AGE", "timeline_max_age_seconds"))

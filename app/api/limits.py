@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -188,12 +189,18 @@ class HeaderTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
-def with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:
-    """The protocol class to give uvicorn (`http=`).
+class ConfiguredHeaderTimeout(HeaderTimeoutProtocol):
+    """The protocol class `timeline serve` gives uvicorn (`http=`). uvicorn constructs protocols
+    itself, and with `--workers N` in processes of its own, which import the class by name: so the
+    class is a module's, and takes the setting from its process's environment (TIMELINE_HEADER_TIMEOUT)."""
 
-    uvicorn constructs protocols itself, so the setting rides on the class."""
+    @property
+    def header_timeout(self) -> float:  # type: ignore[override]
+        return _configured_header_timeout()
 
-    class Configured(HeaderTimeoutProtocol):
-        header_timeout = seconds
 
-    return Configured
+@functools.cache
+def _configured_header_timeout() -> float:
+    from app.config import Settings
+
+    return Settings.from_env().header_timeout_seconds

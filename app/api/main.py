@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+import anyio
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
@@ -22,9 +23,11 @@ from app.config import Settings
 from app.db import create_engine
 from app.intake.articles import Articles
 from app.intake.service import Intake
+from app.leadership import DISPATCHER, Leadership
+from app.metrics import CONTENT_TYPE, Metrics, RequestTimer
 from app.notify import AppendSignal
 from app.projections.actors import ActorDirectory
-from app.projections.index.follower import IndexFollower, Leadership
+from app.projections.index.follower import IndexFollower
 from app.projections.index.projector import Projector
 from app.projections.reader import Timelines
 from app.projections.reads import TimelineReads
@@ -47,17 +50,28 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if discarded:
             logger.info("discarded %d snapshots made by an older timeline projection", discarded)
         if settings.webhook_dispatcher:
-            from app.webhooks.dispatcher import Dispatcher
+            from app.webhooks.dispatcher import Dispatcher, ElectedDispatcher
 
-            # The dispatcher runs in the server's event loop; appends in this process wake it at
-            # once through the append signal, other processes' appends are found by polling.
-            app.state.dispatcher = Dispatcher(engine, settings, signal=app.state.appended)
+            # The dispatcher runs in the server's event loop of the one process elected to it;
+            # appends wake it at once through the append signal (other processes' through the
+            # listener below), and it polls as a safety net.
+            app.state.dispatcher = ElectedDispatcher(
+                lambda: Dispatcher(engine, settings, signal=app.state.appended, on_outcome=app.state.metrics.delivered),
+                Leadership(engine, DISPATCHER),
+            )
             app.state.dispatcher.start()
+        # Other processes' appends (PostgreSQL) reach the same signal as this process's own: live
+        # streams, the dispatcher, the index follower and the head versions wake at once.
+        listener = app.state.store.listen(app.state.appended.notify)
+        if listener is not None:
+            listener.start()
         # The assertion index follows the log in the background (and reads bring it up to date).
         app.state.reads.follower.start()
         try:
             yield
         finally:
+            if listener is not None:
+                await anyio.to_thread.run_sync(listener.stop)
             await app.state.reads.follower.stop()
             if app.state.dispatcher is not None:
                 await app.state.dispatcher.stop()
@@ -75,7 +89,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.store = EventStore(engine)
+    app.state.metrics = metrics = Metrics()
+    app.state.store = EventStore(engine, on_append=metrics.appended)
     app.state.keys = KeyRing(engine)
     app.state.appended = AppendSignal()
     app.state.timelines = Timelines(app.state.store, SnapshotStore(engine))
@@ -83,7 +98,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.webhook_policy = DestinationPolicy.from_env(settings.webhook_allow_networks, settings.webhook_allow_http)
     app.state.dispatcher = None
     projector = Projector(app.state.store, app.state.timelines)
-    follower = IndexFollower(projector, Leadership(engine), app.state.appended)
+    follower = IndexFollower(
+        projector, Leadership(engine), app.state.appended, poll_seconds=settings.index_poll_seconds
+    )
     app.state.actors = ActorDirectory(app.state.store)
     app.state.reads = TimelineReads(
         app.state.store,
@@ -94,7 +111,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     # Moved by this process's appends as each commits (the routes notify after the store returns).
     app.state.appended.on_append(app.state.reads.heads.moved)
-    app.state.rendered = RenderedCache(settings.timeline_cache_bytes)
+    app.state.rendered = RenderedCache(settings.timeline_cache_bytes, on_lookup=metrics.looked_up)
+    metrics.watch_log(projector, app.state.subscriptions)
     app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine), app.state.actors)
 
     problems.install(app)
@@ -110,6 +128,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             "head_position": progress.head,
             "assertion_index": {"position": progress.position, "lag": progress.lag},
         }
+
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        response_class=Response,
+        responses={200: {"description": "Prometheus text", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    def metrics_text():
+        """What operators watch, in the Prometheus text format: request latency by route, appends,
+        the head position, the assertion index's lag, the webhook queue, deliveries, live streams and
+        the rendered-timeline cache."""
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     app.include_router(incidents.router)
     app.include_router(log.router)
@@ -133,4 +163,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Last-Event-ID"],
             expose_headers=["ETag", "Location"],
         )
+    app.add_middleware(RequestTimer, observe=metrics.answered)  # outermost: times every answer, refusals too
     return app

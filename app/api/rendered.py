@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # What an entry costs beyond its body (its key, headers and bookkeeping), roughly: so that many tiny
@@ -28,8 +29,9 @@ class Rendered:
 
 
 class RenderedCache:
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int, *, on_lookup: Callable[[bool], None] | None = None):
         self.max_bytes = max_bytes
+        self._on_lookup = on_lookup  # told whether each lookup was a hit
         self.bytes = 0
         self.hits = self.misses = 0
         self._lock = threading.Lock()
@@ -43,10 +45,12 @@ class RenderedCache:
             found = self._entries.get(etag)
             if found is None:
                 self.misses += 1
-                return None
-            self._entries.move_to_end(etag)
-            self.hits += 1
-            return found
+            else:
+                self._entries.move_to_end(etag)
+                self.hits += 1
+        if self._on_lookup is not None:
+            self._on_lookup(found is not None)
+        return found
 
     def put(self, etag: str, rendered: Rendered) -> None:
         if rendered.size > self.max_bytes:

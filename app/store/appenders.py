@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+from app.store.listener import APPENDED_CHANNEL, notice
+
 # The idempotency statements, with `{p}` for the driver's placeholder ("?" sqlite3, "%s" psycopg).
 EARLIER_RESULT = "SELECT request_hash, result FROM idempotency_keys WHERE scope = {p} AND key = {p}"
 REMEMBER_RESULT = (
@@ -192,6 +194,7 @@ def append_postgres(
     expected_version: int | None,
     idempotency: Idempotency | None,
     result_json,
+    origin: str = "",
 ) -> Appended:
     import psycopg
 
@@ -258,6 +261,8 @@ def append_postgres(
             if idempotency is not None
             else None
         )
+        # Sent with the commit, heard by the other processes once it is visible (app.store.listener).
+        told = ("SELECT pg_notify(%s, %s)", (APPENDED_CHANNEL, notice(origin, incident_id, new_version, last_position)))
         if count <= SMALL_BATCH:
             # A few rows: INSERT, remember the key and COMMIT in one more round trip. If the
             # INSERT fails, PostgreSQL skips the rest of the pipeline and the COMMIT cannot
@@ -268,6 +273,7 @@ def append_postgres(
                 )
                 if remember is not None:
                     head.execute(*remember)
+                head.execute(*told)
                 connection.commit()
             return appended
         with head.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
@@ -275,6 +281,7 @@ def append_postgres(
                 copy.write_row(row)
         if remember is not None:
             head.execute(*remember)
+        head.execute(*told)
         connection.commit()
         return appended
     except psycopg.errors.UniqueViolation as error:

@@ -1,7 +1,9 @@
 """The store's one seam between SQLite and PostgreSQL, chosen once per engine.
 
-Two things differ: the append path (each backend's driver, lock and bulk insert: app.store.appenders)
-and looking up many event ids at once. Everything else in the store is the same SQLAlchemy Core.
+Three things differ: the append path (each backend's driver, lock and bulk insert: app.store.appenders),
+looking up many event ids at once, and whether other processes hear of an append at once (PostgreSQL's
+NOTIFY: app.store.listener) or find it by polling (SQLite). Everything else in the store is the same
+SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from app.store.appenders import Appended, Idempotency, PreparedEvent, append_postgres, append_sqlite
+from app.store.listener import AppendListener
 from app.store.tables import events
 
 ResultJson = Callable[[Appended], dict[str, Any]]
+OnAppend = Callable[[str | None, int | None], None]
 
 
 class StoreBackend(Protocol):
+    origin: str  # names this store in what it tells other processes
+
     def append(
         self,
         driver_connection: Any,
@@ -34,9 +40,20 @@ class StoreBackend(Protocol):
 
     def existing_event_ids(self, conn: Connection, event_ids: Sequence[str]) -> set[str]: ...
 
+    def listener(self, engine: Engine, on_append: OnAppend) -> AppendListener | None:
+        """What hears other processes' appends at once, where the database can tell (else None: poll)."""
+        ...
+
 
 class SqliteBackend:
     append = staticmethod(append_sqlite)
+
+    def __init__(self, origin: str):
+        self.origin = origin
+
+    def listener(self, engine: Engine, on_append: OnAppend) -> None:
+        return None  # SQLite tells nobody of a commit: other processes find appends by polling
+
     # SQLite allows a limited number of bound parameters in one statement.
     CHUNK = 500
 
@@ -49,7 +66,25 @@ class SqliteBackend:
 
 
 class PostgresBackend:
-    append = staticmethod(append_postgres)
+    def __init__(self, origin: str):
+        self.origin = origin
+
+    def append(
+        self,
+        driver_connection: Any,
+        incident_id: str,
+        prepared: Sequence[PreparedEvent],
+        now: datetime,
+        expected_version: int | None,
+        idempotency: Idempotency | None,
+        result_json: ResultJson,
+    ) -> Appended:
+        return append_postgres(
+            driver_connection, incident_id, prepared, now, expected_version, idempotency, result_json, self.origin
+        )
+
+    def listener(self, engine: Engine, on_append: OnAppend) -> AppendListener:
+        return AppendListener(engine, self.origin, on_append)
 
     def existing_event_ids(self, conn: Connection, event_ids: Sequence[str]) -> set[str]:
         # One round trip with an array, however many ids.
@@ -58,5 +93,5 @@ class PostgresBackend:
         return set(conn.execute(query, {"ids": list(event_ids)}).scalars())
 
 
-def store_backend(engine: Engine) -> StoreBackend:
-    return PostgresBackend() if engine.dialect.name == "postgresql" else SqliteBackend()
+def store_backend(engine: Engine, origin: str) -> StoreBackend:
+    return PostgresBackend(origin) if engine.dialect.name == "postgresql" else SqliteBackend(origin)

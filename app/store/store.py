@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from app.store.appenders import (
     dumps,
 )
 from app.store.backends import store_backend
+from app.store.listener import AppendListener
 from app.store.tables import events, idempotency_keys, log_head, streams
 from events.actors import RESERVED_STREAMS
 from events.published import Published
@@ -114,10 +116,23 @@ class DuplicateEventId(StoreError):
 class EventStore:
     """Append and read events; every method is one short transaction."""
 
-    def __init__(self, engine: Engine, *, upcast: Upcast = upcast_to_current):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        upcast: Upcast = upcast_to_current,
+        on_append: Callable[[int, float], None] | None = None,
+    ):
         self.engine = engine
         self._upcast = upcast
-        self._backend = store_backend(engine)
+        self.origin = uuid.uuid4().hex  # names this store's appends to the processes that hear of them
+        self._backend = store_backend(engine, self.origin)
+        self._on_append = on_append  # told (events, seconds) of every append that committed
+
+    def listen(self, on_append: Callable[[str | None, int | None], None]) -> AppendListener | None:
+        """A listener (not started) that calls `on_append(stream, version)` for other processes'
+        appends as they commit; None where the database cannot tell (SQLite: poll instead)."""
+        return self._backend.listener(self.engine, on_append)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -159,6 +174,7 @@ class EventStore:
         def result_json(appended: Appended) -> dict[str, Any]:
             return _result_to_json(_result(incident_id, appended, count))
 
+        started = time.perf_counter()
         pooled = self.engine.raw_connection()
         try:
             appended = self._backend.append(
@@ -176,6 +192,8 @@ class EventStore:
             pooled.close()
         if appended.earlier is not None:
             return _result_from_json(appended.earlier)
+        if self._on_append is not None:
+            self._on_append(count, time.perf_counter() - started)
         return _result(incident_id, appended, count)
 
     def earlier_result(

@@ -8,16 +8,22 @@ and asks the pure retry policy (retry.py, backoff.py) what each attempt's result
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
+from collections.abc import Callable
 from datetime import timedelta
 
+import anyio
 import httpx
 from sqlalchemy.engine import Engine
 
 from app.config import Settings
 from app.db import create_engine
+from app.leadership import Leadership
 from app.store import EventStore
 from app.webhooks.backoff import parse_schedule
+from app.webhooks.model import Outcome
 from app.webhooks.queue import QUEUE_WINDOW, open_queue
 from app.webhooks.retry import RetryPolicy
 from app.webhooks.safety import DestinationPolicy, PolicyTransport
@@ -25,6 +31,9 @@ from app.webhooks.sender import Sender
 from app.webhooks.worker import AppendWaiter, Worker
 
 __all__ = ["Dispatcher"]
+
+
+logger = logging.getLogger("timeline.webhooks")
 
 
 class Dispatcher(Worker):
@@ -39,6 +48,7 @@ class Dispatcher(Worker):
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
         queue_window: int = QUEUE_WINDOW,
+        on_outcome: Callable[[Outcome], None] | None = None,
     ):
         timeout = float(settings.webhook_timeout_seconds)
         if settings.webhook_lease_seconds <= timeout:
@@ -79,6 +89,7 @@ class Dispatcher(Worker):
             poll=settings.webhook_poll_seconds,
             signal=signal,
             rng=rng,
+            on_outcome=on_outcome,
         )
 
     async def run(self) -> None:
@@ -87,3 +98,59 @@ class Dispatcher(Worker):
         finally:
             await self.sender.aclose()
             self.engine.dispose()
+
+
+ELECTION_SECONDS = 1.0  # how often a standby process asks whether the dispatcher's role is free
+
+
+class ElectedDispatcher:
+    """The dispatcher of whichever server process holds the dispatcher's role (app.leadership).
+
+    With `timeline serve --workers N` one of the N dispatches; the others stand by and ask every
+    ELECTION_SECONDS, so if it dies another takes over within that. Two dispatchers at once (a holder
+    that lost its lock connection and has not noticed yet) would still deliver each event once per
+    lease: the queue's leases, not the election, are what keep deliveries apart.
+    """
+
+    def __init__(self, make: Callable[[], Dispatcher], leadership: Leadership):
+        self.make = make
+        self.leadership = leadership
+        self.dispatcher: Dispatcher | None = None
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="webhook-election")
+
+    def poke(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.poke()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                held = await anyio.to_thread.run_sync(self.leadership.held)
+            except Exception:
+                logger.exception("could not ask whether this process dispatches webhooks; asking again")
+                held = False
+            if held and self.dispatcher is None:
+                self.dispatcher = self.make()
+                self.dispatcher.start()
+            elif not held and self.dispatcher is not None:
+                await self.dispatcher.stop()
+                self.dispatcher = None
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=ELECTION_SECONDS)
+            except TimeoutError:
+                pass
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await asyncio.wait([self._task])
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+            self.dispatcher = None
+        await anyio.to_thread.run_sync(self.leadership.release)

@@ -311,6 +311,11 @@ class Subscriptions:
             raise SubscriptionNotFound(subscription_id)
         return row.status, row.disabled_reason
 
+    def queued(self) -> int:
+        """Deliveries not made yet, across every subscription."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(webhook_deliveries)).scalar_one()
+
     # -- change --------------------------------------------------------------------------
 
     def update(self, owner: str, subscription_id: str, changes: Mapping[str, Any]) -> Subscription:

@@ -53,6 +53,7 @@ class Worker:
         signal: AppendWaiter | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = utcnow,
+        on_outcome: Callable[[Outcome], None] | None = None,
     ):
         self.queue = queue
         self.sender = sender
@@ -62,6 +63,7 @@ class Worker:
         self._signal = signal  # in-process appends wake the loop at once
         self._rng = rng or random.Random()
         self._clock = clock
+        self._on_outcome = on_outcome  # told of every finished attempt, before it is recorded
         self._busy: dict[str, int] = {}  # subscription id -> attempts in flight in this process
         self._tasks: set[asyncio.Task] = set()
         self._outcomes: list[Outcome] = []
@@ -212,6 +214,8 @@ class Worker:
                 self._busy.pop(job.subscription_id, None)
             if not finished.cancelled() and finished.exception() is None:
                 self._outcomes.append(finished.result())
+                if self._on_outcome is not None:
+                    self._on_outcome(finished.result())
                 assert self._wake is not None
                 self._wake.set()
 

@@ -88,7 +88,7 @@ def test_a_projector_killed_mid_work_loses_nothing(database_url, store):
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_one_projector_at_a_time_and_another_takes_over_when_it_dies(database_url, store, backend):
-    from app.projections.index.follower import ADVISORY_KEY
+    from app.leadership import PROJECTOR, role_key
 
     def holders() -> list[int]:
         with store.engine.connect() as conn:
@@ -98,7 +98,7 @@ def test_one_projector_at_a_time_and_another_takes_over_when_it_dies(database_ur
                         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
                         "AND ((classid::bigint << 32) | objid::bigint) = :key"
                     ),
-                    {"key": ADVISORY_KEY},
+                    {"key": role_key(PROJECTOR)},
                 ).scalars()
             )
 

@@ -396,6 +396,13 @@ def index_caught_up(ran: Ran) -> None:
     assert index["lag"] == 0 and index["position"] > 0, index
 
 
+def metrics_scraped(ran: Ran) -> None:
+    figures = dict(line.split(" ", 1) for line in ran.output.strip().splitlines())
+    health = ran.world.api.get("/healthz").json()
+    assert float(figures["timeline_head_position"]) == health["head_position"] > 0, figures
+    assert float(figures["timeline_projector_lag"]) >= 0 and float(figures["timeline_webhook_queue_depth"]) >= 0
+
+
 def timelinejs(ran: Ran) -> None:
     exported = ran.json()
     assert exported["title"]["text"]["headline"] and exported["events"]
@@ -572,6 +579,8 @@ EXPECTATIONS = [
     Expect(r"/subscriptions/\$ID/deliveries", delivery_log, before=wait_for_the_recorded_attempt),
     Expect(r"/subscriptions/\$ID/replay", replayed),
     Expect(r"/subscriptions/\$ID/rotate-secret", rotated),
+    # Operating
+    Expect(r"localhost:8000/metrics \| grep", metrics_scraped),
 ]
 SILENT = re.compile(r"^[A-Z_]+=[^$]*$")  # a plain assignment (`KEY=tl_...`, `T=...`): nothing to check
 

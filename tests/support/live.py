@@ -72,15 +72,16 @@ def timeline(*args: str, env: dict[str, str], check: bool = True) -> subprocess.
 class ServerProcess:
     """`timeline serve` in its own process, so a test can kill -9 it."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], *args: str):
         self.env = {**os.environ, **env}
+        self.args = args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "ServerProcess":
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), *self.args],
             env=self.env,
             cwd=REPO,
             stdout=subprocess.DEVNULL,

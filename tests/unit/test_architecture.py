@@ -75,7 +75,7 @@ BACKEND_SEAMS = {
     "app/webhooks/queue.py": "open_queue picks the delivery queue's implementation",
     "app/webhooks/queue_sqlite.py": "the SQLite queue",
     "app/webhooks/queue_postgres.py": "the PostgreSQL queue",
-    "app/projections/index/follower.py": "the projection's seam: who may project (an advisory lock on PostgreSQL)",
+    "app/leadership.py": "who projects and who dispatches (an advisory lock per role on PostgreSQL)",
     "app/projections/index/search.py": "the projection's full-text search: FTS5 or a tsvector index",
     "app/db.py": "column types that store times per backend, and telling a URL's backend",
     "app/webhooks/tables.py": "a column type variant (SQLite's rowid alias)",

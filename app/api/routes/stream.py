@@ -15,6 +15,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from app.api.deps import Reader, ReadsDep
 from app.api.problems import Problem, documented
 from app.api.serialize import envelope
+from app.notify import AppendSignal
 from app.projections.reads import TimelineReads
 from events.admissible import MAX_INT
 
@@ -22,7 +23,6 @@ router = APIRouter(tags=["timelines"])
 
 # Read at request time (not bound at import) so a test can shorten them.
 PING_SECONDS = 15.0  # keep-alive comment lines, so proxies do not close an idle stream
-POLL_SECONDS = 1.0  # other processes append to the same database and cannot wake us
 PAGE = 200  # events read per query while catching up
 RETRY_MS = 2000  # how long a browser's EventSource waits before reconnecting
 
@@ -84,6 +84,19 @@ async def _messages(
     request: Request, reads: TimelineReads, incident_id: str, start: int, current: int
 ) -> AsyncIterator[ServerSentEvent]:
     signal = request.app.state.appended
+    clients = request.app.state.metrics.stream_clients
+    clients.inc()
+    try:
+        poll = request.app.state.settings.stream_poll_seconds
+        async for message in _follow(reads, signal, poll, incident_id, start, current):
+            yield message
+    finally:
+        clients.dec()
+
+
+async def _follow(
+    reads: TimelineReads, signal: AppendSignal, poll: float, incident_id: str, start: int, current: int
+) -> AsyncIterator[ServerSentEvent]:
     # The ready message carries an id too: a client that drops before any event arrives
     # resumes from here instead of from whatever the end is when it reconnects.
     yield ServerSentEvent(
@@ -105,7 +118,8 @@ async def _messages(
             after = event.version
         if len(page) == PAGE:
             continue
-        # Appends in this process wake us at once; appends by other processes are found by
-        # the poll. Client disconnects and server shutdown cancel this wait (sse-starlette
-        # watches both), so an open stream never holds up uvicorn's shutdown.
-        await signal.wait(generation, POLL_SECONDS)
+        # Appends this process hears of (its own; on PostgreSQL every process's) wake us at once;
+        # the poll finds the rest (other processes' on SQLite). Client disconnects and server
+        # shutdown cancel this wait (sse-starlette watches both), so an open stream never holds
+        # up uvicorn's shutdown.
+        await signal.wait(generation, poll)

@@ -13,76 +13,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from typing import Any
 
 import anyio
-import sqlalchemy as sa
 
+from app.leadership import Leadership
 from app.notify import AppendSignal
 from app.projections.index.projector import Projector
 
 log = logging.getLogger("timeline.index")
 
-ADVISORY_KEY = 0x7469_6D65_6C69_6E65 & 0x7FFF_FFFF_FFFF_FFFF  # "timeline", as a bigint
-POLL_SECONDS = 0.5
-
-
-class Leadership:
-    """Whether this process may project now (always on SQLite; the lock holder on PostgreSQL)."""
-
-    def __init__(self, engine: sa.Engine):
-        self.engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
-        self._connection: Any = None
-        self._lock = threading.Lock()
-
-    def held(self) -> bool:
-        if not self._postgres:
-            return True
-        with self._lock:
-            if self._connection is not None:
-                try:
-                    self._connection.exec_driver_sql("SELECT 1")
-                    return True
-                except sa.exc.DBAPIError:
-                    self._drop()
-            connection = self.engine.connect()
-            try:
-                got = connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({ADVISORY_KEY})").scalar()
-                connection.commit()
-            except BaseException:
-                connection.close()
-                raise
-            if not got:
-                connection.close()
-                return False
-            self._connection = connection
-            log.info("this process now keeps the assertion index")
-            return True
-
-    @property
-    def holding(self) -> bool:
-        """Whether this process holds the lock now (asks the database nothing, takes nothing)."""
-        return not self._postgres or self._connection is not None
-
-    def release(self) -> None:
-        with self._lock:
-            self._drop()
-
-    def _drop(self) -> None:
-        if self._connection is not None:
-            try:
-                # Ends the session (not back to the pool, which may be gone): that releases the lock.
-                self._connection.invalidate()
-                self._connection.close()
-            finally:
-                self._connection = None
+POLL_SECONDS = 0.5  # the default of TIMELINE_INDEX_POLL
 
 
 class IndexFollower:
-    def __init__(self, projector: Projector, leadership: Leadership, signal: AppendSignal | None = None):
+    def __init__(
+        self,
+        projector: Projector,
+        leadership: Leadership,
+        signal: AppendSignal | None = None,
+        *,
+        poll_seconds: float = POLL_SECONDS,
+    ):
+        self.poll_seconds = poll_seconds
         self.projector = projector
         self.leadership = leadership
         self.signal = signal
@@ -121,7 +75,7 @@ class IndexFollower:
         self.leadership.release()
 
     async def run(self) -> None:
-        """Follow the log: at once on an append in this process, else every POLL_SECONDS."""
+        """Follow the log: at once on an append this process hears of, else every `poll_seconds`."""
         while not self._stopping:
             generation = self.signal.generation if self.signal else 0
             try:
@@ -133,7 +87,7 @@ class IndexFollower:
                 break
             waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
             if self.signal is not None:
-                waits.append(asyncio.ensure_future(self.signal.wait(generation, POLL_SECONDS)))
-            _, pending = await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                waits.append(asyncio.ensure_future(self.signal.wait(generation, self.poll_seconds)))
+            _, pending = await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
             for waiting in pending:
                 waiting.cancel()
