@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from psycopg.pq import Format
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 
 from events.admissible import EARLIEST_TIME, LATEST_TIME, ClampedTime, clamped_from_text, clamped_time
 
@@ -56,6 +57,25 @@ def is_sqlite(url: str | sa.URL) -> bool:
     return sa.make_url(url).get_backend_name() == "sqlite"
 
 
+class ClosingQueuePool(QueuePool):
+    """SQLAlchemy's QueuePool, except that a connection checked in after the pool was disposed is
+    closed at once. A thread that outlives a shutdown (a read finishing after the server stopped)
+    returns its connection to the disposed pool, which would otherwise keep it open until the
+    garbage collector finds it (and the driver warns that it was never closed)."""
+
+    _disposed = False
+
+    def dispose(self) -> None:
+        self._disposed = True
+        super().dispose()
+
+    def _do_return_conn(self, record) -> None:
+        if self._disposed:
+            record.close()
+            return
+        super()._do_return_conn(record)
+
+
 def create_engine(url: str, *, durability: str = "full", **kwargs) -> Engine:
     """Create an engine whose commits are durable unless durability='fast' is asked for by name."""
     if is_sqlite(url):
@@ -68,6 +88,7 @@ def create_engine(url: str, *, durability: str = "full", **kwargs) -> Engine:
     # append's time here). A connection broken by a server restart fails one request and is
     # then replaced by the pool; connections are recycled hourly anyway.
     kwargs.setdefault("pool_recycle", 3600)
+    kwargs.setdefault("poolclass", ClosingQueuePool)
     engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -108,6 +129,8 @@ def _lenient_timestamptz(format):
 
 def _sqlite_engine(url: str, durability: str, **kwargs) -> Engine:
     synchronous = "FULL" if durability == "full" else "NORMAL"
+    if sa.make_url(url).database not in (None, "", ":memory:"):
+        kwargs.setdefault("poolclass", ClosingQueuePool)  # a file: pooled, as SQLAlchemy would
     engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")
