@@ -54,13 +54,17 @@ check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): every test
+# process compiles the app and rewrites the tests' asserts otherwise, seconds of each run.
 test: install browsers $(TIMELINEJS) check
-	$(BIN)/python -m pytest
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
 # The edit-test loop, in under a minute: the unit and API tests on the embedded SQLite default, in
-# two processes, each property on a fifth of its examples. `make test` runs them all on both backends.
+# two processes, each property on a fifth of its examples, without the ones that start real servers
+# (marked e2e). `make test` runs them all, on both backends.
 test-fast: install
-	TIMELINE_TEST_EXAMPLES=0.2 $(BIN)/python -m pytest -q -n 2 -m "not postgres" tests/unit tests/api
+	env -u PYTHONDONTWRITEBYTECODE TIMELINE_TEST_EXAMPLES=0.2 \
+	  $(BIN)/python -m pytest -q -n 2 -m "not postgres and not e2e" tests/unit tests/api
 
 bench: install
 	$(BIN)/python -m benchmarks

@@ -42,21 +42,30 @@ logger = logging.getLogger("timeline")
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    engine = engine or create_engine(settings.database_url, durability=settings.durability)
+    app = build_app(settings)
+    wire(app, settings, engine or create_engine(settings.database_url, durability=settings.durability))
+    return app
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """The application without its state: routes, error handlers, middleware, and a lifespan that
+    runs on whatever `wire` last gave it. Only the request limits and CORS are read from `settings`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        settings, engine = app.state.settings, app.state.engine
         discarded = app.state.timelines.snapshots.discard_stale()
         if discarded:
             logger.info("discarded %d snapshots made by an older timeline projection", discarded)
         if settings.webhook_dispatcher:
             from app.webhooks.dispatcher import Dispatcher, ElectedDispatcher
 
+            metrics = app.state.metrics
             # The dispatcher runs in the server's event loop of the one process elected to it;
             # appends wake it at once through the append signal (other processes' through the
             # listener below), and it polls as a safety net.
             app.state.dispatcher = ElectedDispatcher(
-                lambda: Dispatcher(engine, settings, signal=app.state.appended, on_outcome=app.state.metrics.delivered),
+                lambda: Dispatcher(engine, settings, signal=app.state.appended, on_outcome=metrics.delivered),
                 Leadership(engine, DISPATCHER),
             )
             app.state.dispatcher.start()
@@ -87,6 +96,66 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
         default_response_class=JSONResponse,
     )
+    problems.install(app)
+    openapi.install(app)
+
+    # First among the routes: a health check is matched before any other router is looked at.
+    @app.get("/healthz", tags=["health"], responses={200: {"model": HealthOut}})
+    def healthz():
+        """Liveness: the process is up and the database answers."""
+        progress = app.state.reads.follower.projector.progress()
+        return {
+            "status": "ok",
+            "head_position": progress.head,
+            "assertion_index": {"position": progress.position, "lag": progress.lag},
+        }
+
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        response_class=Response,
+        responses={200: {"description": "Prometheus text", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    def metrics_text():
+        """What operators watch, in the Prometheus text format: request latency by route, appends,
+        the head position, the assertion index's lag, the webhook queue, deliveries, live streams and
+        the rendered-timeline cache."""
+        return Response(app.state.metrics.render(), media_type=CONTENT_TYPE)
+
+    app.include_router(incidents.router)
+    app.include_router(log.router)
+    app.include_router(timeline.router)
+    app.include_router(stream.router)
+    app.include_router(widget.router)
+    app.include_router(desk.router)
+    app.include_router(subscription_routes.router)
+    app.include_router(articles.router)
+    app.include_router(actors.router)
+    app.mount("/static", widget.static_files(), name="static")
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)  # outside: times BodySizeLimit's reads
+    app.add_middleware(RefuseUnstorableText)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Last-Event-ID"],
+            expose_headers=["ETag", "Location"],
+        )
+
+    def answered(route: str, method: str, status: int, seconds: float) -> None:
+        app.state.metrics.answered(route, method, status, seconds)
+
+    app.add_middleware(RequestTimer, observe=answered)  # outermost: times every answer, refusals too
+    return app
+
+
+def wire(app: FastAPI, settings: Settings, engine: Engine) -> None:
+    """Give a built app its state on `engine`: the store, the reads, the caches, the metrics. Every
+    object here is new, so an app wired again (the tests' shared app, on a fresh database) keeps
+    nothing of what it was before."""
     app.state.settings = settings
     app.state.engine = engine
     app.state.metrics = metrics = Metrics()
@@ -114,54 +183,3 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.rendered = RenderedCache(settings.timeline_cache_bytes, on_lookup=metrics.looked_up)
     metrics.watch_log(projector, app.state.subscriptions)
     app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine), app.state.actors)
-
-    problems.install(app)
-    openapi.install(app)
-
-    # First among the routes: a health check is matched before any other router is looked at.
-    @app.get("/healthz", tags=["health"], responses={200: {"model": HealthOut}})
-    def healthz():
-        """Liveness: the process is up and the database answers."""
-        progress = app.state.reads.follower.projector.progress()
-        return {
-            "status": "ok",
-            "head_position": progress.head,
-            "assertion_index": {"position": progress.position, "lag": progress.lag},
-        }
-
-    @app.get(
-        "/metrics",
-        tags=["health"],
-        response_class=Response,
-        responses={200: {"description": "Prometheus text", "content": {"text/plain": {"schema": {"type": "string"}}}}},
-    )
-    def metrics_text():
-        """What operators watch, in the Prometheus text format: request latency by route, appends,
-        the head position, the assertion index's lag, the webhook queue, deliveries, live streams and
-        the rendered-timeline cache."""
-        return Response(metrics.render(), media_type=CONTENT_TYPE)
-
-    app.include_router(incidents.router)
-    app.include_router(log.router)
-    app.include_router(timeline.router)
-    app.include_router(stream.router)
-    app.include_router(widget.router)
-    app.include_router(desk.router)
-    app.include_router(subscription_routes.router)
-    app.include_router(articles.router)
-    app.include_router(actors.router)
-    app.mount("/static", widget.static_files(), name="static")
-
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)  # outside: times BodySizeLimit's reads
-    app.add_middleware(RefuseUnstorableText)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Last-Event-ID"],
-            expose_headers=["ETag", "Location"],
-        )
-    app.add_middleware(RequestTimer, observe=metrics.answered)  # outermost: times every answer, refusals too
-    return app

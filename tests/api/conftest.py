@@ -1,14 +1,26 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.api.main import create_app
+from app.api.main import build_app, wire
+
+_built: dict[tuple, FastAPI] = {}
 
 
 @pytest.fixture
-def app(settings, engine):
-    return create_app(settings, engine=engine)
+def app(settings, engine) -> FastAPI:
+    """The app on this test's fresh database. The routes, handlers and middleware are built once per
+    test process for each set of the settings they are built from (FastAPI builds a route's
+    dependencies and models on its first request, tens of milliseconds apiece) and wired anew to
+    each test's database and state, so no test sees another's."""
+    shape = (settings.max_body_bytes, settings.body_timeout_seconds, settings.cors_origins)
+    if shape not in _built:
+        _built[shape] = build_app(settings)
+    app = _built[shape]
+    wire(app, settings, engine)
+    return app
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from tests.api.conftest import assertion
 from tests.support.live import ThreadedServer
 from tests.support.webhook_receiver import Receiver
 
+pytestmark = pytest.mark.e2e  # a real uvicorn server and receiver: in `make test`, not in the edit-test loop
+
 TIMELINE = "/v1/incidents/{incident_id}/timeline"
 
 

@@ -18,6 +18,8 @@ from app.store import EventStore, NewEvent
 from tests.api.conftest import assertion
 from tests.support.live import ServerProcess, ThreadedServer
 
+pytestmark = pytest.mark.e2e  # real uvicorn servers: in `make test`, not in the edit-test loop
+
 TIMEOUT = httpx.Timeout(10.0)  # a message that does not come fails the test instead of hanging it
 
 
