@@ -90,6 +90,7 @@ class Metrics:
             registry=registry,
         )
         self._log: LogFacts | None = None
+        self._request_series: dict[tuple[str, str, int], Any] = {}  # labels() looked up once per series
 
     def watch_log(self, projector: Projector, subscriptions: Subscriptions) -> None:
         """Report the database's facts (head, index lag, webhook queue) at every scrape."""
@@ -118,7 +119,11 @@ class Metrics:
         self.delivery_seconds.observe(outcome.sent.latency_ms / 1000)
 
     def answered(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).observe(seconds)
+        key = (route, method, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = self._request_series[key] = self.requests.labels(route, method, str(status))
+        series.observe(seconds)
 
     def looked_up(self, hit: bool) -> None:
         self.cache_lookups.labels("hit" if hit else "miss").inc()

@@ -27,6 +27,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "benchmarks.assertions",
         "the analysts' read model: GET /v1/assertions at 100,000 assertions vs the fold, index rebuild, read_all",
     ),
+    "serving": (
+        "benchmarks.serving",
+        "a timeline on a front page: GET /timeline under wrk vs a bare Starlette app serving the same bytes",
+    ),
     "webhooks": (
         "benchmarks.webhooks",
         "webhook delivery: append-to-delivery latency, deliveries/s, a hanging receiver beside fast ones",

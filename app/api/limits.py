@@ -143,7 +143,7 @@ class HeaderTimeoutProtocol(H11Protocol):
     then trickles the rest holds the connection for ever. This timer starts when the connection is
     made and again when a response completes, and stops only when uvicorn has parsed the next
     request's headers; bytes arriving meanwhile (a trickle, or the rest of a body refused early and
-    being discarded) do not extend it. `with_header_timeout` makes the class to give uvicorn.
+    being discarded) do not extend it. `ConfiguredHeaderTimeout` below is the class given to uvicorn.
     """
 
     header_timeout: float = 10.0

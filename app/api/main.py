@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
 from app.api import openapi, problems
+from app.api.fast_timeline import FastTimeline
 from app.api.limits import BodySizeLimit, BodyTimeout
 from app.api.rendered import RenderedCache
 from app.api.request_text import RefuseUnstorableText
@@ -136,6 +137,9 @@ def build_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)  # outside: times BodySizeLimit's reads
     app.add_middleware(RefuseUnstorableText)
+    # The front-page read, before the request checks (it reads no body, and a path they would
+    # refuse names no incident it knows) and inside CORS, which adds its headers to its answers too.
+    app.add_middleware(FastTimeline)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

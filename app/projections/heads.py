@@ -34,13 +34,27 @@ class HeadVersions:
         # stream id -> (version, clock reading when the database read that saw it began). A tuple
         # replaced whole, so a lock-free reader always sees a matching pair.
         self._heads: dict[str, tuple[int, float]] = {}
+        # stream id -> clock reading when a read of its head from the database began, while it runs.
+        self._refreshing: dict[str, float] = {}
 
     def fresh(self, stream_id: str) -> int | None:
-        """The head version if known here within the bound, else None (no database round trip)."""
+        """The head version if known here within the bound, else None (no database round trip).
+
+        When the copy is due and another caller is already reading the database for it, the copy is
+        still given (for at most that read's round trip, and never once the read has taken longer
+        than the bound itself): under load, one caller refreshes while the rest are answered, instead
+        of every request arriving in that moment queueing for the database at once.
+        """
         known = self._heads.get(stream_id)
-        if known is None or self._clock() - known[1] >= self.refresh_seconds:
+        if known is None:
             return None
-        return known[0]
+        now = self._clock()
+        if now - known[1] < self.refresh_seconds:
+            return known[0]
+        reading_since = self._refreshing.get(stream_id)
+        if reading_since is not None and now - reading_since < self.refresh_seconds:
+            return known[0]
+        return None
 
     def version(self, stream_id: str) -> int | None:
         """The head version, from the database when the copy here is missing or too old; None if
@@ -49,7 +63,34 @@ class HeadVersions:
         if known is not None:
             return known
         started = self._clock()
-        version = self._read_version(stream_id)
+        with self._lock:
+            self._refreshing[stream_id] = started
+        return self._refresh(stream_id, started)
+
+    def claim_refresh(self, stream_id: str) -> float | None:
+        """Whether to refresh this copy now, ahead of the bound: it is past half its life and nobody
+        is reading it already. If so it is claimed (the clock reading to give `refresh`); a busy
+        stream is then read again in the background before any reader finds its copy due, and no
+        reader waits for the database."""
+        with self._lock:
+            known = self._heads.get(stream_id)
+            now = self._clock()
+            if known is None or stream_id in self._refreshing or now - known[1] < self.refresh_seconds / 2:
+                return None
+            self._refreshing[stream_id] = now
+            return now
+
+    def refresh(self, stream_id: str, claimed: float) -> None:
+        """Read a claimed copy again (see `claim_refresh`); for a thread of its own."""
+        self._refresh(stream_id, claimed)
+
+    def _refresh(self, stream_id: str, started: float) -> int | None:
+        try:
+            version = self._read_version(stream_id)
+        finally:
+            with self._lock:
+                if self._refreshing.get(stream_id) == started:
+                    del self._refreshing[stream_id]
         if version is None:
             return None
         return self._keep(stream_id, version, started)

@@ -276,3 +276,30 @@ def test_the_head_copy_never_goes_back():
     assert heads.version("unknown") is None and heads.fresh("unknown") is None
     heads.moved("t", 3)  # a stream first seen by our own append is still read once
     assert heads.fresh("t") is None
+
+
+def test_while_one_read_refreshes_a_head_the_others_keep_the_copy_for_at_most_the_bound():
+    now = [0.0]
+    reading: dict[str, int] = {}
+    answers: list[int | None] = []
+    heads: HeadVersions
+
+    def read(stream_id: str) -> int | None:
+        if not reading:
+            return 3  # the first read
+        # While this caller is at the database, another asks: it is given the copy, not sent too.
+        answers.append(heads.fresh(stream_id))
+        now[0] += 0.5  # the round trip
+        answers.append(heads.fresh(stream_id))
+        now[0] += 1.0  # a round trip longer than the bound: no longer trusted
+        answers.append(heads.fresh(stream_id))
+        return reading[stream_id]
+
+    heads = HeadVersions(read, refresh_seconds=1.0, clock=lambda: now[0])
+    assert heads.version("s") == 3
+    reading["s"] = 5  # from here the database says 5
+    now[0] += 1.0
+    assert heads.fresh("s") is None  # due, and nobody is refreshing it: this caller asks
+    assert heads.version("s") == 5
+    assert answers == [3, 3, None]
+    assert heads.fresh("s") is None  # the read began 1.5 s ago: already due again

@@ -227,3 +227,22 @@ def test_quick_assertions_benchmark_on_sqlite_prints_every_row():
 @pytest.mark.postgres
 def test_quick_assertions_benchmark_prints_every_row():
     check_assertions(run_quick(section="assertions"), ("sqlite", "postgres"))
+
+
+# -- python -m benchmarks serving --quick ----------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_quick_serving_benchmark_prints_a_row_per_backend_and_status():
+    output = run_quick(section="serving")
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in output.splitlines()
+        if line.strip().startswith("| sqlite") or line.strip().startswith("| postgres")
+    ]
+    assert {(row[0], row[1], row[2]) for row in rows} == {
+        (backend, "30 assertions", status) for backend in ("sqlite", "postgres") for status in ("200", "304")
+    }, output
+    for row in rows:
+        assert int(row[3].replace(",", "")) > 0 and int(row[4].replace(",", "")) > 0, row
+        assert re.match(r"\d+\.\d\d×", row[5]) and row[8] in ("met", "NOT met"), row

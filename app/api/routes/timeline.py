@@ -81,11 +81,21 @@ def _etag(*parts: Any) -> str:
     return f'"{digest}"'
 
 
-def _not_modified(request: Request, etag: str) -> bool:
-    given = request.headers.get("if-none-match")
-    if not given:
+def timeline_etag(
+    incident_id: str, version: int, cut_off: CutOff, filters: Filters, history: bool, format: str, actors: int
+) -> str:
+    # The body is a pure function of this key: the events up to `version` never change
+    # (append-only), a cut-off of "now" or a recorded time is keyed by the version it resolved to,
+    # a publication cut-off and the filters by their values, and the actors' ids by the registry
+    # version (a body resolved against a later one is served but not kept under this tag).
+    chosen = describe_filters(filters), history, format
+    return _etag(incident_id, version, describe_cut_off(cut_off), *chosen, PROJECTION_VERSION, actors)
+
+
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
         return False
-    return given.strip() == "*" or etag in [tag.strip().removeprefix("W/") for tag in given.split(",")]
+    return if_none_match.strip() == "*" or etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
 
 
 TIMELINE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -108,6 +118,10 @@ def cache_control(request: Request, settings: Settings) -> str:
     revalidated every time, so a revoked key stops being answered at once."""
     if "authorization" in request.headers or not settings.public_read:
         return "private, no-cache"
+    return public_cache_control(settings)
+
+
+def public_cache_control(settings: Settings) -> str:
     if not settings.timeline_max_age_seconds:
         return "public, no-cache"
     directives = f"public, max-age={settings.timeline_max_age_seconds}"
@@ -169,14 +183,9 @@ async def timeline(
         version, actors = await anyio.to_thread.run_sync(_versions, reads, incident_id, cut_off)
     else:
         version, actors = fresh, fresh_actors
-    # The body is a pure function of this key: the events up to `version` never change
-    # (append-only), a cut-off of "now" or a recorded time is keyed by the version it resolved to,
-    # a publication cut-off and the filters by their values, and the actors' ids by the registry
-    # version (a body resolved against a later one is served but not kept under this tag).
-    chosen = describe_filters(filters), history, format
-    etag = _etag(incident_id, version, describe_cut_off(cut_off), *chosen, PROJECTION_VERSION, actors)
+    etag = timeline_etag(incident_id, version, cut_off, filters, history, format, actors)
     headers = {"ETag": etag, "Cache-Control": cache_control(request, settings)}
-    if _not_modified(request, etag):
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     cache: RenderedCache = request.app.state.rendered
     rendered = cache.get(etag)
