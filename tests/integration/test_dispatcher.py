@@ -34,10 +34,11 @@ def webhook_settings(database_url: str, **overrides) -> Settings:
         webhook_allow_http=True,
         webhook_allow_networks=("127.0.0.0/8",),
         webhook_retry_schedule="0.05,0.1,0.2",
-        webhook_timeout_seconds=2.0,
-        # Long enough never to lapse on a loaded machine: a lapsed lease is redelivered by design
-        # (at least once), which would break the exactly-once counts most tests here assert. The
-        # tests of a lapse set their own short lease.
+        # Both long enough never to run out on a loaded machine: an attempt that times out is
+        # retried and a lapsed lease is redelivered, by design (at least once), which would break
+        # the exactly-once counts most tests here assert (a 2 s timeout did, once, in CI). The
+        # tests of a timeout or a lapse set their own.
+        webhook_timeout_seconds=10.0,
         webhook_lease_seconds=30.0,
         webhook_poll_seconds=0.05,
         webhook_per_subscription=4,
@@ -109,6 +110,11 @@ def append(store: EventStore, incident: str, count: int = 1, *, start: int = 0) 
         store.append(incident, [NewEvent(kind, data, event_id=None)])
         ids.append(store.read_all(after_position=store.head_position() - 1, limit=1)[0].event_id)
     return ids
+
+
+def all_attempts(engine) -> list:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(webhook_attempts).order_by(webhook_attempts.c.id)).all()
 
 
 def attempts(engine, subscription_id: str) -> list:
@@ -438,7 +444,11 @@ def test_workers_share_the_work_and_send_each_event_once(database_url, engine, s
             e.dispose()
     for path in ("/hook", "/hook?second"):
         received = [r for r in receiver.requests if r.path == path]
-        assert Counter(r.webhook_id for r in received) == Counter(ids), "each event exactly once"
+        twice = [webhook_id for webhook_id, count in Counter(r.webhook_id for r in received).items() if count > 1]
+        assert Counter(r.webhook_id for r in received) == Counter(ids), (
+            "each event exactly once; the attempts logged for those sent more than once: "
+            f"{[tuple(a) for a in all_attempts(engine) if a.event_id in twice]}"
+        )
         for incident in range(8):
             assert [r.version for r in received if r.incident == f"incident-{incident}"] == [1, 2, 3, 4, 5, 6]
 
