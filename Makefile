@@ -56,15 +56,21 @@ check: install
 
 # Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): every test
 # process compiles the app and rewrites the tests' asserts otherwise, seconds of each run.
+# Every test runs, in three parts: the API and integration tests that start no real server, in two
+# processes (pytest-xdist; each has its own throwaway PostgreSQL); then, in one process, the unit
+# tests (which print the extraction scores), the harness's own tests and every test that starts
+# real servers, receivers or browsers (marked e2e), which want the machine to themselves.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 test: install browsers $(TIMELINEJS) check
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
+	$(PYTEST) -n 2 -m "not e2e" tests/api tests/integration
+	$(PYTEST) tests/unit tests/support tests/e2e
+	$(PYTEST) -m e2e tests/api tests/integration
 
 # The edit-test loop, in under a minute: the unit and API tests on the embedded SQLite default, in
 # two processes, each property on a fifth of its examples, without the ones that start real servers
 # (marked e2e). `make test` runs them all, on both backends.
 test-fast: install
-	env -u PYTHONDONTWRITEBYTECODE TIMELINE_TEST_EXAMPLES=0.2 \
-	  $(BIN)/python -m pytest -q -n 2 -m "not postgres and not e2e" tests/unit tests/api
+	TIMELINE_TEST_EXAMPLES=0.2 $(PYTEST) -q -n 2 -m "not postgres and not e2e" tests/unit tests/api
 
 bench: install
 	$(BIN)/python -m benchmarks
