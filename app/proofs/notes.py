@@ -73,13 +73,8 @@ class Signer:
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise NoteError("a signer key is PRIVATE+KEY+<name>+<hash>+<key>")
         name, hash_hex, encoded = parts[2:]
-        _check_name(name)
-        raw = _b64(encoded, "the signer key")
-        if len(raw) != 33 or raw[:1] != ED25519:
-            raise NoteError("the signer key is not an Ed25519 key")
-        signer = cls(name, Ed25519PrivateKey.from_private_bytes(raw[1:]))
-        if key_hash(name, signer.public_key).hex() != hash_hex:
-            raise NoteError("the signer key's hash does not match its key")
+        signer = cls(name, Ed25519PrivateKey.from_private_bytes(_ed25519(name, encoded, "the signer key")))
+        _check_hash(name, signer.public_key, hash_hex, "the signer key")
         return signer
 
     def sign(self, text: str) -> str:
@@ -101,13 +96,9 @@ class Verifier:
         if len(parts) != 3:
             raise NoteError("a verifier key is <name>+<hash>+<key>")
         name, hash_hex, encoded = parts
-        _check_name(name)
-        raw = _b64(encoded, "the verifier key")
-        if len(raw) != 33 or raw[:1] != ED25519:
-            raise NoteError("the verifier key is not an Ed25519 key")
-        if key_hash(name, raw[1:]).hex() != hash_hex:
-            raise NoteError("the verifier key's hash does not match its key")
-        return cls(name, raw[1:])
+        public_key = _ed25519(name, encoded, "the verifier key")
+        _check_hash(name, public_key, hash_hex, "the verifier key")
+        return cls(name, public_key)
 
     def open(self, note: str) -> str:
         """The text of a note this key signed; NoteError if it did not (or the note is malformed)."""
@@ -154,6 +145,20 @@ class Checkpoint:
         if len(decoded) != 32:
             raise NoteError("a checkpoint's root hash is 32 bytes")
         return cls(origin, int(size), decoded)
+
+
+def _ed25519(name: str, encoded: str, what: str) -> bytes:
+    """The 32 key bytes of a C2SP key encoding (the algorithm byte 0x01, then the key)."""
+    _check_name(name)
+    raw = _b64(encoded, what)
+    if len(raw) != 33 or raw[:1] != ED25519:
+        raise NoteError(f"{what} is not an Ed25519 key")
+    return raw[1:]
+
+
+def _check_hash(name: str, public_key: bytes, hash_hex: str, what: str) -> None:
+    if key_hash(name, public_key).hex() != hash_hex:
+        raise NoteError(f"{what}'s hash does not match its key")
 
 
 def _check_text(text: str) -> None:
