@@ -73,7 +73,37 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--max-problems", type=int, default=100, help="lines with problems to list (default: 100)")
     load.add_argument("--quiet", action="store_true", help="no progress bars")
 
-    commands.add_parser("export", help="write the global log as NDJSON to standard output")
+    commands.add_parser(
+        "export",
+        help="write the global log as NDJSON to standard output (each event as stored, with its leaf hash)",
+    )
+
+    verify = commands.add_parser(
+        "verify",
+        help="check the log against its signed checkpoints: offline (--export, --checkpoint, --key) "
+        "or watching a live service (--url)",
+    )
+    verify.add_argument(
+        "--export", type=Path, metavar="FILE", help="an export (`timeline export`; '-': standard input)"
+    )
+    verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="a checkpoint note (GET /v1/log/checkpoint); repeat to give several",
+    )
+    verify.add_argument("--key", type=Path, metavar="FILE", help="the verifier key (GET /v1/log/key)")
+    verify.add_argument("--url", help="the service to watch, e.g. http://127.0.0.1:8000")
+    verify.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="where --url keeps the last checkpoint it verified (default: ~/.timeline-verify/<host>.json)",
+    )
+    verify.add_argument(
+        "--watch", type=float, metavar="SECONDS", help="with --url: check again every SECONDS until stopped"
+    )
 
     receive = commands.add_parser(
         "receive",
@@ -102,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "keys": _keys,
         "import": _import,
         "export": _export,
+        "verify": _verify,
         "receive": _receive,
     }[args.command]
     return handler(args, settings) or 0
@@ -355,20 +386,33 @@ def _import(args, settings: Settings) -> int:
 
 def _export(args, settings: Settings) -> int:
     """The global log in position order, a page at a time (memory stays flat). Positions are gap-free
-    and only ever grow, so paging by position yields a consistent prefix of the log."""
+    and only ever grow, so paging by position yields a consistent prefix of the log. Each event is
+    written as stored (at its own schema version, never upcast): the bytes the log's Merkle tree
+    hashes, so `timeline verify` can check the export against a checkpoint, and `timeline import`
+    upcasts it as it does any older event."""
     import os
 
     from app.api.serialize import envelope
     from app.db import create_engine
     from app.store import EventStore
+    from app.store.tree import LogTree, as_stored
 
     engine = create_engine(settings.database_url)
-    store = EventStore(engine)
+    store, tree = EventStore(engine, upcast=as_stored), LogTree(engine)
     after = 0
     out = sys.stdout
     try:
         while page := store.read_all(after_position=after, limit=1000):
-            out.write("".join(json.dumps(envelope(event), separators=(",", ":")) + "\n" for event in page))
+            # The leaf hashes the tree recorded as each event was appended: beside the events, they
+            # let `timeline verify` name the very event that was changed.
+            recorded = dict(enumerate(tree.leaves(after, len(page)), start=after + 1))
+            out.write(
+                "".join(
+                    json.dumps({**envelope(event), **_leaf_hash(recorded.get(event.position))}, separators=(",", ":"))
+                    + "\n"
+                    for event in page
+                )
+            )
             after = page[-1].position
         out.flush()
     except BrokenPipeError:
@@ -378,6 +422,96 @@ def _export(args, settings: Settings) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def _leaf_hash(recorded: bytes | None) -> dict[str, str]:
+    return {} if recorded is None else {"leaf_hash": recorded.hex()}
+
+
+def _verify(args, settings: Settings) -> int:
+    """0: verified; 1: the log is not the one signed (the first position that does not match is
+    named); 2: nothing could be checked (a missing or unreadable input)."""
+    from app.verify import VerifyError
+
+    try:
+        if args.url:
+            return _watch(args)
+        if not (args.export and args.checkpoint and args.key):
+            print("timeline: give --export FILE, --checkpoint FILE and --key FILE, or --url URL", file=sys.stderr)
+            return 2
+        return _verify_export(args)
+    except VerifyError as error:
+        print(f"timeline: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"timeline: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return 2
+
+
+def _verify_export(args) -> int:
+    from app.verify import verify_export
+
+    notes = [path.read_text() for path in args.checkpoint]
+    key = args.key.read_text()
+    if str(args.export) == "-":
+        verdict = verify_export(sys.stdin.buffer, key, notes)
+    else:
+        with args.export.open("rb") as lines:
+            verdict = verify_export(lines, key, notes)
+    for line in verdict.checked:
+        print(line)
+    for line in verdict.problems:
+        print(f"NOT VERIFIED: {line}")
+    return 0 if verdict.verified else 1
+
+
+def _watch(args) -> int:
+    import time
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    from app.verify import Seen, VerifyError, check_new_checkpoint
+
+    base = args.url.rstrip("/")
+    state = args.state or Path.home() / ".timeline-verify" / f"{urlsplit(base).netloc.replace(':', '_')}.json"
+    seen = Seen.loads(state.read_text()) if state.exists() else None
+    with httpx.Client(base_url=base, timeout=30) as client:
+        while True:
+            try:
+                served_key = client.get("/v1/log/key").raise_for_status().text
+                key = args.key.read_text() if args.key else (seen.key if seen else served_key)
+                if served_key.strip() != key.strip():
+                    print(f"NOT VERIFIED: the service now serves another verifier key ({served_key.strip()})")
+                    return 1
+                answer = client.get("/v1/log/checkpoint")
+                if answer.status_code == 404:
+                    print("no checkpoint issued yet")
+                else:
+                    note = answer.raise_for_status().text
+                    size = int(answer.headers.get("Timeline-Tree-Size", "0"))
+                    proof = None
+                    if seen is not None and size >= seen.size:
+                        proof = (
+                            client.get("/v1/log/consistency", params={"from": seen.size, "to": size})
+                            .raise_for_status()
+                            .json()["proof"]
+                        )
+                    verdict, seen_now = check_new_checkpoint(key, note, seen, proof)
+                    for line in verdict.checked:
+                        print(line, flush=True)
+                    for line in verdict.problems:
+                        print(f"NOT VERIFIED: {line}", flush=True)
+                    if not verdict.verified or seen_now is None:
+                        return 1
+                    seen = seen_now
+                    state.parent.mkdir(parents=True, exist_ok=True)
+                    state.write_text(seen.dumps())
+            except httpx.HTTPError as error:
+                raise VerifyError(f"the service at {base} did not answer as a timeline service does: {error}") from None
+            if args.watch is None:
+                return 0
+            time.sleep(args.watch)
 
 
 def _receive(args, settings: Settings) -> int:

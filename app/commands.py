@@ -11,7 +11,7 @@ from app.db import utcnow
 from app.store import AppendResult, EventStore, IncidentNotFound, NewEvent, VersionConflict
 from events import catalog
 from events.actors import ACTOR_EVENTS, ACTORS_STREAM, RESERVED_STREAMS, Registry
-from events.admissible import text_problems
+from events.admissible import number_problems, text_problems
 from events.catalog import InvalidEvent, Problem
 from events.published import Published, parse_published
 from events.upcasting import upcast
@@ -254,7 +254,10 @@ def _checked_data(type_name: str, command: EventCommand) -> tuple[dict[str, Any]
 
 def _metadata(actor: str, metadata: Mapping[str, Any], where: tuple) -> dict[str, Any]:
     merged = {"actor": actor, **{k: v for k, v in metadata.items() if v is not None}}
-    unstorable = [Problem((*where, "metadata", *at), message) for at, message in text_problems(merged)]
+    unstorable = [
+        Problem((*where, "metadata", *at), message)
+        for at, message in (*text_problems(merged), *number_problems(merged))
+    ]
     if unstorable:
         raise InvalidEvent(unstorable)
     return merged

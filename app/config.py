@@ -6,6 +6,7 @@ a variable added here without a line there, or the other way round, fails the te
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -92,6 +93,12 @@ class Settings(BaseSettings):
     # PostgreSQL a safety net under NOTIFY/LISTEN, on SQLite the only way to see other processes'.
     stream_poll_seconds: float = Field(1.0, gt=0, validation_alias=env("STREAM_POLL", "stream_poll_seconds"))
     index_poll_seconds: float = Field(0.5, gt=0, validation_alias=env("INDEX_POLL", "index_poll_seconds"))
+    # The verifiable log: the file holding its Ed25519 signer key (outside the database, made on
+    # first start, readable by its owner alone), the name its checkpoints carry (the C2SP origin
+    # and key name), and how often a checkpoint is issued while appends happen.
+    log_key_file: Path = Path("timeline-log.key")
+    log_name: str = Field("incident-timeline.localhost/log", pattern=r"^[^\s+]+$")
+    checkpoint_seconds: float = Field(2.0, gt=0, validation_alias=env("CHECKPOINT_INTERVAL", "checkpoint_seconds"))
     # Cache-Control of public timeline reads: max-age and stale-while-revalidate (0 leaves each out;
     # max-age 0 is `no-cache`, revalidate every time). Reads made with an API key are `private, no-cache`.
     timeline_max_age_seconds: int = Field(5, ge=0, validation_alias=env("CACHE_MAX_AGE", "timeline_max_age_seconds"))

@@ -172,7 +172,15 @@ def alembic_config(url: str):
 
 
 def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema (alembic upgrade head)."""
+    """Bring the database at `url` to the newest schema (alembic upgrade head), and the log's
+    Merkle tree up to the events stored before it was kept (app.store.tree)."""
     from alembic import command
 
+    from app.store.tree import LogTree
+
     command.upgrade(alembic_config(url), "head")
+    engine = create_engine(url)
+    try:
+        LogTree(engine).catch_up()
+    finally:
+        engine.dispose()

@@ -17,6 +17,7 @@ as it can be (`clamped_time`, `ClampedTime`), never a failed page.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -26,6 +27,9 @@ LATEST_TIME = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
 TIME_RANGE = "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z (in UTC)"
 
 MAX_INT = 2**31 - 1  # versions, counts: PostgreSQL `integer`
+# Numbers inside events: I-JSON's (RFC 7493), which every JSON reader takes the same way and the
+# log's canonical encoding (RFC 8785, app.proofs.leaves) writes one way only.
+MAX_JSON_INTEGER = 2**53 - 1
 MAX_BIGINT = 2**63 - 1  # positions, attempt ids: `bigint`, and SQLite's integers
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -67,6 +71,23 @@ def text_problems(value: object, location: tuple[str | int, ...] = ()) -> Iterat
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             yield from text_problems(item, (*location, index))
+
+
+def number_problems(value: object, location: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every number in a JSON-like value that is not I-JSON: an integer past ±(2**53 - 1), which
+    JavaScript readers (the widget's) would round, or a float that is not finite."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and not -MAX_JSON_INTEGER <= value <= MAX_JSON_INTEGER:
+        yield location, f"is {value}, past ±{MAX_JSON_INTEGER} (2**53 - 1): send it as a string"
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield location, "is not a finite number"
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from number_problems(item, (*location, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from number_problems(item, (*location, index))
 
 
 def storable_time(moment: datetime) -> datetime:

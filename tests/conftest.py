@@ -88,8 +88,8 @@ def store(engine) -> EventStore:
 
 
 @pytest.fixture
-def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, webhook_dispatcher=False)
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(database_url=database_url, webhook_dispatcher=False, log_key_file=tmp_path / "log.key")
 
 
 @pytest.fixture

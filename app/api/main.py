@@ -35,6 +35,7 @@ from app.projections.reads import TimelineReads
 from app.projections.snapshots import SnapshotStore
 from app.store import EventStore
 from app.store.keys import KeyRing
+from app.transparency import TransparencyLog
 from app.webhooks.safety import DestinationPolicy
 from app.webhooks.subscriptions import Subscriptions
 
@@ -77,9 +78,11 @@ def build_app(settings: Settings) -> FastAPI:
             listener.start()
         # The assertion index follows the log in the background (and reads bring it up to date).
         app.state.reads.follower.start()
+        app.state.log.start()  # signed checkpoints every few seconds while appends happen
         try:
             yield
         finally:
+            await app.state.log.stop()
             if listener is not None:
                 await anyio.to_thread.run_sync(listener.stop)
             await app.state.reads.follower.stop()
@@ -125,6 +128,7 @@ def build_app(settings: Settings) -> FastAPI:
 
     app.include_router(incidents.router)
     app.include_router(log.router)
+    app.include_router(log.proofs)
     app.include_router(timeline.router)
     app.include_router(stream.router)
     app.include_router(widget.router)
@@ -186,4 +190,7 @@ def wire(app: FastAPI, settings: Settings, engine: Engine) -> None:
     app.state.appended.on_append(app.state.reads.heads.moved)
     app.state.rendered = RenderedCache(settings.timeline_cache_bytes, on_lookup=metrics.looked_up)
     metrics.watch_log(projector, app.state.subscriptions)
+    app.state.log = TransparencyLog(
+        engine, key_file=settings.log_key_file, name=settings.log_name, every_seconds=settings.checkpoint_seconds
+    )
     app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine), app.state.actors)

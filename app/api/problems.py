@@ -135,6 +135,8 @@ def domain_errors() -> dict[type[Exception], DomainError]:
     from app.projections.index.query import InvalidCursor
     from app.projections.reads import PositionNotReached
     from app.store import DuplicateEventId, IdempotencyKeyReused, VersionConflict
+    from app.store.tree import ProofRange, TreeBehind
+    from app.transparency import CheckpointNotFound
     from app.webhooks.subscriptions import OwnerRevoked, SubscriptionNotFound, UnusableOwner
     from events import actors
 
@@ -174,6 +176,9 @@ def domain_errors() -> dict[type[Exception], DomainError]:
         actors.NameTaken: DomainError(409, "name-taken", lambda e: {"name": e.name, "actor_id": e.owner}),
         actors.ActorMerged: DomainError(409, "actor-merged", lambda e: {"actor_id": e.actor_id, "merged_into": e.into}),
         actors.MergeCycle: DomainError(409, "merge-cycle"),
+        TreeBehind: DomainError(404, "beyond-the-log", lambda e: {"tree_size": e.size}),
+        ProofRange: DomainError(422, "impossible-proof"),
+        CheckpointNotFound: DomainError(404, "checkpoint-not-found"),
     }
 
 

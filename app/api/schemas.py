@@ -146,6 +146,20 @@ class LogPage(BaseModel):
     head_position: int
 
 
+class InclusionProofOut(BaseModel):
+    leaf_index: int = Field(description="the event's position - 1")
+    tree_size: int
+    leaf_hash: str = Field(description="SHA-256(0x00 || the event's canonical encoding), lowercase hex")
+    audit_path: list[str] = Field(description="RFC 9162 section 2.1.3.1, from the leaf up, lowercase hex")
+    root_hash: str
+
+
+class ConsistencyProofOut(BaseModel):
+    from_: int = Field(alias="from")
+    to: int
+    proof: list[str] = Field(description="RFC 9162 section 2.1.4.1, lowercase hex")
+
+
 class DecisionOut(BaseModel):
     status: str = Field(description="pending, accepted or rejected")
     reason: str | None = None

@@ -5,23 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from app.store import AppendResult, StoredEvent
+from app.store.tree import stored_record
 from events.admissible import TIME_RANGE, ClampedTime
 from events.catalog import to_json_time
 
 
 def envelope(event: StoredEvent) -> dict[str, Any]:
-    rendered = {
-        "position": event.position,
-        "incident_id": event.incident_id,
-        "version": event.version,
-        "event_id": event.event_id,
-        "type": event.type,
-        "schema_version": event.schema_version,
-        "data": event.data,
-        "metadata": event.metadata,
-        "reported_at": event.published.text(),
-        "recorded_at": to_json_time(event.recorded_at),
-    }
+    """The event as /v1/events and `timeline export` show it: the members its Merkle leaf hashes
+    (app.proofs.leaves) when it is read as stored, and a note of any time that cannot be shown."""
+    rendered = stored_record(event)
     unshowable = [
         {
             "field": name,

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from app.db import utcnow
+from app.proofs.leaves import LeafParts
 from app.store.appenders import (
     Appended,
     DuplicateEvent,
@@ -157,18 +158,7 @@ class EventStore:
             idempotency = Idempotency(idempotency_scope, idempotency_key, request_hash)
         # Everything that does not need the lock is prepared before taking it, so the
         # serialized section stays as short as the database round trips allow.
-        prepared = [
-            PreparedEvent(
-                str(event.event_id or uuid.uuid4()),
-                event.type,
-                event.schema_version,
-                dumps(dict(event.data)),
-                dumps(dict(event.metadata)),
-                event.reported_at,
-                event.reported_day,
-            )
-            for event in new_events
-        ]
+        prepared = [_prepared(incident_id, str(event.event_id or uuid.uuid4()), event) for event in new_events]
         count = len(prepared)
 
         def result_json(appended: Appended) -> dict[str, Any]:
@@ -371,6 +361,31 @@ class EventStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [event_from_row(row, self._upcast) for row in rows]
+
+
+def _prepared(incident_id: str, event_id: str, event: NewEvent) -> PreparedEvent:
+    data, metadata = dumps(dict(event.data)), dumps(dict(event.metadata))
+    reported = None if event.reported_at is None else Published(event.reported_at, event.reported_day).text()
+    parts = LeafParts(
+        incident_id=incident_id,
+        event_id=event_id,
+        type=event.type,
+        schema_version=event.schema_version,
+        # What is stored, as it reads back (tuples become lists, keys strings): the leaf hashes that.
+        data=json.loads(data),
+        metadata=json.loads(metadata),
+        reported_at=reported,
+    )
+    return PreparedEvent(
+        event_id,
+        event.type,
+        event.schema_version,
+        data,
+        metadata,
+        event.reported_at,
+        event.reported_day,
+        parts,
+    )
 
 
 def event_from_row(row: Sequence[Any], upcast: Upcast = upcast_to_current) -> StoredEvent:

@@ -16,15 +16,41 @@ metadata = sa.MetaData(
     }
 )
 
-# One row: the last position handed out and the last recorded_at, both only ever growing.
-# Appends lock this row first; see EventStore.append for why.
+# One row: the last position handed out and the last recorded_at, both only ever growing, and the
+# log's Merkle tree so far: its size and its right edge (the hashes of its complete subtrees, 32
+# bytes each, largest first: app.proofs.merkle.extend). The tree's size is the position unless
+# events were written around the store (a migration, a repair): app.store.tree catches it up.
+# Appends lock this row first; see app.store.appenders for why.
 log_head = sa.Table(
     "log_head",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("position", sa.BigInteger, nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("tree_size", sa.BigInteger, nullable=False),
+    sa.Column("frontier", sa.LargeBinary, nullable=False),
     sa.CheckConstraint("id = 1", name="single_row"),
+)
+
+# Every complete subtree of the log's Merkle tree (RFC 9162): the hash of leaves
+# [number * 2**level, (number + 1) * 2**level), level 0 being the events' leaf hashes (leaf
+# number = position - 1). Written in the same transaction as the events they cover; append-only.
+merkle_nodes = sa.Table(
+    "merkle_nodes",
+    metadata,
+    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("number", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary, nullable=False),
+)
+
+# The signed tree heads issued: a C2SP checkpoint note per tree size. Append-only.
+checkpoints = sa.Table(
+    "checkpoints",
+    metadata,
+    sa.Column("tree_size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root_hash", sa.LargeBinary, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("issued_at", UTCDateTime, nullable=False),
 )
 
 streams = sa.Table(

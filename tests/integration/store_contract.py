@@ -11,9 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.db import migrate
+from app.proofs.leaves import event_leaf
+from app.proofs.merkle import root_hash, verify_consistency, verify_inclusion
+from app.proofs.notes import Checkpoint, Signer, Verifier
 from app.store import DuplicateEventId, EventStore, IdempotencyKeyReused, NewEvent, VersionConflict
 from app.store import store as store_module
 from app.store.tables import events as events_table
+from app.store.tables import log_head
+from app.store.tables import streams as streams_table
+from app.store.tree import Checkpoints, LogTree, as_stored, stored_record
 from tests.support.examples import examples
 
 T0 = datetime(2026, 2, 2, 12, tzinfo=timezone.utc)
@@ -235,3 +241,110 @@ class StoreContract:
         assert positions == list(range(start + 1, start + 1 + sum(size for _, size in batches)))
         for stream, version in expected_versions.items():
             assert [e.version for e in store.read_stream(stream)] == list(range(1, version + 1))
+
+
+class TreeContract:
+    """The log's Merkle tree, kept by the append path in the same transaction (one suite per backend)."""
+
+    backend: str
+
+    @staticmethod
+    def recomputed(store: EventStore) -> list[bytes]:
+        """Every event's leaf as anyone holding an export computes it."""
+        as_written = EventStore(store.engine, upcast=as_stored)
+        return [event_leaf(stored_record(e)) for e in as_written.read_all(after_position=0, limit=1_000_000)]
+
+    def test_every_append_grows_the_tree_whose_proofs_verify(self, store):
+        store.append("a", [note(1)])
+        store.append("a", [note(2), note(3)], expected_version=1)
+        store.append("b", [note(n, reported_at=T0) for n in range(40)])  # past the pipelined insert: COPY
+        store.append("a", [NewEvent("Noted", {"n": 4, "f": 1.5, "q": "“quoted” é"}, metadata={"actor": "desk"})])
+        tree, leaves = LogTree(store.engine), self.recomputed(store)
+        size, root = tree.head()
+        assert size == store.head_position() == len(leaves) == 44
+        assert root == root_hash(leaves)
+        assert tree.leaves(0, 100) == leaves
+        for position in (1, 2, 17, 43, 44):
+            for at in (position, 44):
+                proof = tree.inclusion(position, at)
+                assert proof.root_hash == root_hash(leaves[:at])
+                assert verify_inclusion(position - 1, at, leaves[position - 1], proof.audit_path, proof.root_hash)
+        for first, second in ((0, 44), (1, 44), (3, 4), (7, 40), (44, 44)):
+            proof = tree.consistency(first, second)
+            assert verify_consistency(first, second, root_hash(leaves[:first]), root_hash(leaves[:second]), proof)
+
+    @settings(max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(batches=st.lists(st.integers(min_value=1, max_value=20), min_size=1, max_size=6))
+    def test_for_any_appends_the_root_is_the_root_of_the_events_leaves(self, store, batches):
+        for count in batches:
+            store.append(f"i-{uuid.uuid4().hex[:8]}", [note(n) for n in range(count)])
+        leaves = self.recomputed(store)
+        assert LogTree(store.engine).head() == (len(leaves), root_hash(leaves))
+
+    def test_a_refused_append_leaves_the_tree_as_it_was(self, store):
+        first = store.append("a", [note(1)])
+        before = LogTree(store.engine).head()
+        with pytest.raises(VersionConflict):
+            store.append("a", [note(2)], expected_version=0)
+        taken = first_event_id = store.read_stream("a")[0].event_id
+        with pytest.raises(DuplicateEventId):
+            store.append("b", [note(3), NewEvent("Noted", {"n": 4}, event_id=taken)])
+        assert first_event_id and first.positions == [1]
+        assert LogTree(store.engine).head() == before
+        store.append("a", [note(5)])
+        assert LogTree(store.engine).head() == (2, root_hash(self.recomputed(store)))
+
+    def test_events_written_around_the_store_are_hashed_by_the_catch_up(self, store):
+        store.append("a", [note(1)])
+        with store.engine.begin() as conn:  # as a migration or a repair would write, outside the append path
+            conn.execute(sa.update(log_head).values(position=2))
+            conn.execute(
+                events_table.insert().values(
+                    position=2,
+                    incident_id="a",
+                    version=2,
+                    event_id=str(uuid.uuid4()),
+                    type="Noted",
+                    schema_version=1,
+                    data={"n": 2},
+                    metadata={},
+                    reported_at=T0,
+                    recorded_at=T0 + timedelta(days=1),
+                )
+            )
+            conn.execute(sa.update(streams_table).values(version=2))
+        store.append("a", [note(3)])
+        tree = LogTree(store.engine)
+        assert tree.size() == 1, "the append leaves a tree that is behind the log be"
+        assert tree.catch_up() == 2
+        leaves = self.recomputed(store)
+        assert tree.head() == (3, root_hash(leaves))
+        store.append("a", [note(4)])
+        assert tree.head() == (4, root_hash(self.recomputed(store))), "and appends grow it again"
+
+    def test_the_trees_tables_refuse_changes(self, store):
+        store.append("a", [note(1)])
+        Checkpoints(store.engine, LogTree(store.engine), Signer.generate("example.org/log")).issue()
+        for statement in (
+            "UPDATE merkle_nodes SET hash = hash",
+            "DELETE FROM merkle_nodes",
+            "UPDATE checkpoints SET note = ''",
+            "DELETE FROM checkpoints",
+        ):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as conn:
+                conn.execute(sa.text(statement))
+
+    def test_checkpoints_are_signed_tree_heads_issued_as_the_log_grows(self, store):
+        signer = Signer.generate("example.org/log")
+        checkpoints = Checkpoints(store.engine, LogTree(store.engine), signer)
+        store.append("a", [note(1), note(2), note(3)])
+        issued = checkpoints.issue()
+        assert issued is not None and issued.tree_size == 3
+        opened = Checkpoint.parse(Verifier.decode(signer.verifier_key).open(issued.note))
+        assert (opened.origin, opened.size, opened.root) == ("example.org/log", 3, root_hash(self.recomputed(store)))
+        assert checkpoints.issue() is None, "nothing new: no new checkpoint"
+        store.append("a", [note(4)])
+        again = Checkpoints(store.engine, LogTree(store.engine), signer).issue()  # another process, same key
+        assert again is not None and again.tree_size == 4
+        assert checkpoints.latest() == again and checkpoints.at(3) == issued and checkpoints.at(2) is None
+        assert checkpoints.covering(4) == again and checkpoints.covering(2) == issued

@@ -12,8 +12,14 @@ from pymerkle import InmemoryTree
 from app.proofs.merkle import (
     EMPTY_ROOT,
     consistency_proof,
+    consistency_proof_from_nodes,
+    extend,
+    frontier_root,
     inclusion_proof,
+    inclusion_proof_from_nodes,
     leaf_hash,
+    nodes_needed,
+    root_from_nodes,
     root_hash,
     verify_consistency,
     verify_inclusion,
@@ -140,3 +146,47 @@ def test_out_of_range_places_are_refused():
         inclusion_proof(3, LEAVES[:3])
     with pytest.raises(ValueError):
         consistency_proof(4, LEAVES[:3])
+
+
+# -- the tree as the store keeps it: a right edge grown by appends, complete subtrees stored --------
+
+
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=6), st.data())
+def test_a_tree_grown_in_batches_from_its_right_edge_has_the_roots_and_proofs_of_the_whole(batches, data):
+    leaves = [leaf_hash(bytes([n % 256, n // 256])) for n in range(sum(batches))]
+    edge: list[bytes] = []
+    stored: dict[tuple[int, int], bytes] = {}
+    size = 0
+    for count in batches:
+        edge, made = extend(edge, size, leaves[size : size + count])
+        for level, number, hashed in made:
+            assert (level, number) not in stored, "a subtree is completed once"
+            stored[(level, number)] = hashed
+        size += count
+        assert frontier_root(edge) == root_hash(leaves[:size])
+        assert len(edge) == size.bit_count()
+    assert len(stored) == 2 * size - size.bit_count(), "every complete subtree, leaves included"
+
+    def node(level: int, number: int) -> bytes:
+        return stored[(level, number)]
+
+    tree = data.draw(st.integers(0, size), label="tree size")
+    assert root_from_nodes(tree, node) == root_hash(leaves[:tree])
+    if tree:
+        index = data.draw(st.integers(0, tree - 1), label="leaf")
+        assert inclusion_proof_from_nodes(index, tree, node) == inclusion_proof(index, leaves[:tree])
+    first = data.draw(st.integers(0, tree), label="first tree")
+    assert consistency_proof_from_nodes(first, tree, node) == consistency_proof(first, leaves[:tree])
+
+
+def test_a_proof_reads_a_few_stored_nodes_however_large_the_tree():
+    size = 10**12 + 12345
+    needed = nodes_needed(lambda node: inclusion_proof_from_nodes(777_777_777, size, node))
+    assert len(needed) <= 2 * size.bit_length()
+    needed = nodes_needed(lambda node: consistency_proof_from_nodes(10**9 + 3, size, node))
+    assert len(needed) <= 3 * size.bit_length()
+
+
+def test_an_edge_that_does_not_fit_its_size_is_refused():
+    with pytest.raises(ValueError, match="right edge"):
+        extend([leaf_hash(b"a")], 3, [leaf_hash(b"b")])

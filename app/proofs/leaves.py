@@ -1,0 +1,149 @@
+"""The canonical encoding of a stored event: the bytes its Merkle leaf hashes. Pure: no I/O.
+
+The encoding is the JSON Canonicalization Scheme (RFC 8785, JCS) of an object with exactly these
+ten members of the event as `timeline export` writes it (and `GET /v1/events` shows an event stored
+at the current schema version):
+
+    position, incident_id, version, event_id, type, schema_version, data, metadata,
+    reported_at, recorded_at
+
+- `data` and `metadata` as stored (written at the event's own `schema_version`; never upcast);
+- `reported_at` as the report gives it: the day (`2026-02-02`, or `2026-02-02-05:00` for a day
+  whose end is not midnight UTC) or the time in UTC (`2026-02-02T14:30:00Z`), as the export shows it;
+- `recorded_at` in UTC with a `Z`, with its microseconds when it has any (Python's `isoformat`).
+
+JCS sorts the members by name and writes numbers and strings one way only, so anyone with an export
+line and any RFC 8785 implementation gets the same bytes. The leaf hash is SHA-256(0x00 || these
+bytes) (app.proofs.merkle.leaf_hash).
+
+Two kinds of value that no version of the service admits any more, but that older versions could
+store, are written so that every stored event still has a leaf: a string with a lone surrogate has
+each surrogate replaced by U+FFFD, and an integer outside ±(2⁵³−1) (outside I-JSON, RFC 7493) is
+written as its decimal digits in a string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import rfc8785
+
+from app.proofs.merkle import leaf_hash
+
+MEMBERS = (
+    "position",
+    "incident_id",
+    "version",
+    "event_id",
+    "type",
+    "schema_version",
+    "data",
+    "metadata",
+    "reported_at",
+    "recorded_at",
+)
+SAFE_INTEGER = 2**53 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encode_value(value: Any) -> bytes:
+    """RFC 8785 bytes of one JSON value (with the two legacy rules of the module docstring)."""
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.IntegerDomainError, rfc8785.CanonicalizationError):
+        return rfc8785.dumps(_legacy(value))
+
+
+def _legacy(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -SAFE_INTEGER <= value <= SAFE_INTEGER else str(value)
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, Mapping):
+        return {_legacy(str(key)): _legacy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_legacy(item) for item in value]
+    return value
+
+
+def canonical_event(event: Mapping[str, Any]) -> bytes:
+    """The canonical encoding of an event given as the export writes it (other keys are ignored)."""
+    missing = [name for name in MEMBERS if name not in event]
+    if missing:
+        raise ValueError(f"an event needs {', '.join(missing)} to be hashed")
+    return encode_value({name: event[name] for name in MEMBERS})
+
+
+def event_leaf(event: Mapping[str, Any]) -> bytes:
+    return leaf_hash(canonical_event(event))
+
+
+class LeafParts:
+    """The canonical encoding of an event about to be appended, made in two steps: what is known
+    before the append takes the log's lock (the event itself), then what the lock hands out (its
+    position, version and recorded time). The bytes equal `canonical_event` of the stored event;
+    most of the work is done before the lock, so the serialized section stays short."""
+
+    __slots__ = ("_head", "_type", "schema_version", "reported_at")
+
+    def __init__(
+        self,
+        *,
+        incident_id: str,
+        event_id: str,
+        type: str,
+        schema_version: int,
+        data: Mapping[str, Any],
+        metadata: Mapping[str, Any],
+        reported_at: str | None,
+    ):
+        # JCS writes the members sorted by name: data, event_id, incident_id, metadata, position,
+        # recorded_at, reported_at, schema_version, type, version.
+        self._head = b"".join(
+            (
+                b'{"data":',
+                encode_value(dict(data)),
+                b',"event_id":',
+                encode_value(event_id),
+                b',"incident_id":',
+                encode_value(incident_id),
+                b',"metadata":',
+                encode_value(dict(metadata)),
+                b',"position":',
+            )
+        )
+        self._type = encode_value(type)
+        self.schema_version = schema_version
+        self.reported_at = reported_at  # None: the event is reported when it is recorded
+
+    def encode(self, position: int, version: int, recorded_at: str) -> bytes:
+        recorded = encode_value(recorded_at)
+        reported = recorded if self.reported_at is None else encode_value(self.reported_at)
+        return b"".join(
+            (
+                self._head,
+                _integer(position),
+                b',"recorded_at":',
+                recorded,
+                b',"reported_at":',
+                reported,
+                b',"schema_version":',
+                _integer(self.schema_version),
+                b',"type":',
+                self._type,
+                b',"version":',
+                _integer(version),
+                b"}",
+            )
+        )
+
+    def leaf(self, position: int, version: int, recorded_at: str) -> bytes:
+        return leaf_hash(self.encode(position, version, recorded_at))
+
+
+def _integer(value: int) -> bytes:
+    return encode_value(value)

@@ -1,0 +1,246 @@
+"""The log's Merkle tree as the store keeps it: leaves and complete subtrees in `merkle_nodes`, the
+size and right edge on the log_head row (grown by every append: app.store.appenders), and the
+checkpoints signed over it. Proofs are read from the stored nodes in one query each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from app.db import utcnow
+from app.proofs import merkle
+from app.proofs.leaves import event_leaf
+from app.proofs.notes import Checkpoint, Signer
+from app.store.appenders import split_edge
+from app.store.store import StoredEvent, event_from_row
+from app.store.tables import checkpoints, events, log_head, merkle_nodes
+from events.catalog import to_json_time
+
+T = TypeVar("T")
+CATCH_UP_PAGE = 1000
+
+
+def as_stored(type_name: str, schema_version: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """No upcasting: the tree hashes each event as written."""
+    return schema_version, data
+
+
+def stored_record(event: StoredEvent) -> dict[str, Any]:
+    """The event's members that its leaf hashes (app.proofs.leaves), as the export writes them."""
+    return {
+        "position": event.position,
+        "incident_id": event.incident_id,
+        "version": event.version,
+        "event_id": event.event_id,
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "data": event.data,
+        "metadata": event.metadata,
+        "reported_at": event.published.text(),
+        "recorded_at": to_json_time(event.recorded_at),
+    }
+
+
+class TreeBehind(Exception):
+    """A proof was asked of a tree larger than the one kept so far."""
+
+    def __init__(self, wanted: int, size: int):
+        self.wanted, self.size = wanted, size
+        super().__init__(f"the log holds {size} events so far, not {wanted}: ask of a tree size up to {size}")
+
+
+class ProofRange(Exception):
+    """A proof asked of sizes that cannot go together (a position past the tree, a larger first tree)."""
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    leaf_index: int
+    tree_size: int
+    leaf_hash: bytes
+    audit_path: list[bytes]
+    root_hash: bytes
+
+
+@dataclass(frozen=True)
+class IssuedCheckpoint:
+    tree_size: int
+    root_hash: bytes
+    note: str
+    issued_at: datetime
+
+
+class LogTree:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- growing ---------------------------------------------------------------------------
+
+    def catch_up(self, page: int = CATCH_UP_PAGE) -> int:
+        """Hash the events the tree does not hold yet (written around the store: a migration from
+        an older version, a repair), in position order, a page per transaction. Returns how many."""
+        done = 0
+        while True:
+            added = self._catch_up_page(page)
+            done += added
+            if added < page:
+                return done
+
+    def _catch_up_page(self, page: int) -> int:
+        with self.engine.begin() as conn:
+            # The log_head row first, as an append takes it (app.store.appenders): the tree's edge
+            # cannot move under us, and the events read here are all the events below the head.
+            size, head, frontier = conn.execute(
+                sa.update(log_head)
+                .where(log_head.c.id == 1)
+                .values(tree_size=log_head.c.tree_size)
+                .returning(log_head.c.tree_size, log_head.c.position, log_head.c.frontier)
+            ).one()
+            if size >= head:
+                return 0
+            rows = conn.execute(
+                sa.select(events)
+                .where(events.c.position > size, events.c.position <= head)
+                .order_by(events.c.position)
+                .limit(page)
+            ).all()
+            leaves = []
+            for expected, row in enumerate(rows, start=size + 1):
+                event = event_from_row(row, as_stored)
+                if event.position != expected:
+                    raise RuntimeError(f"the log has no event at position {expected}; its tree cannot be built past it")
+                leaves.append(event_leaf(stored_record(event)))
+            if not leaves:
+                return 0
+            edge, made = merkle.extend(split_edge(frontier), size, leaves)
+            conn.execute(merkle_nodes.insert(), [{"level": lv, "number": n, "hash": h} for lv, n, h in made])
+            conn.execute(
+                sa.update(log_head)
+                .where(log_head.c.id == 1)
+                .values(tree_size=size + len(leaves), frontier=b"".join(edge))
+            )
+            return len(leaves)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def head(self) -> tuple[int, bytes]:
+        """The tree's size and root as the log_head row holds them (one consistent read)."""
+        with self.engine.connect() as conn:
+            size, frontier = conn.execute(
+                sa.select(log_head.c.tree_size, log_head.c.frontier).where(log_head.c.id == 1)
+            ).one()
+        return size, merkle.frontier_root(split_edge(frontier))
+
+    def size(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(log_head.c.tree_size).where(log_head.c.id == 1)).scalar_one()
+
+    def root(self, size: int) -> bytes:
+        return self._answer(size, lambda node: merkle.root_from_nodes(size, node))
+
+    def inclusion(self, position: int, size: int) -> Inclusion:
+        index = position - 1
+
+        def answer(node: merkle.NodeLookup) -> Inclusion:
+            path = merkle.inclusion_proof_from_nodes(index, size, node)
+            return Inclusion(index, size, node(0, index), path, merkle.root_from_nodes(size, node))
+
+        if not 1 <= position <= size:
+            raise ProofRange(
+                f"position {position} is not in a tree of {size} events: ask with size={max(position, 1)} or more"
+            )
+        return self._answer(size, answer)
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        if not 0 <= first <= second:
+            raise ProofRange(f"a tree of {first} events cannot be a prefix of one of {second}: give from ≤ to")
+        return self._answer(second, lambda node: merkle.consistency_proof_from_nodes(first, second, node))
+
+    def leaves(self, after: int, limit: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(merkle_nodes.c.hash)
+                    .where(merkle_nodes.c.level == 0, merkle_nodes.c.number >= after)
+                    .order_by(merkle_nodes.c.number)
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def _answer(self, size: int, answer: Callable[[merkle.NodeLookup], T]) -> T:
+        held = self.size()
+        if size > held:
+            raise TreeBehind(size, held)
+        needed = merkle.nodes_needed(answer)
+        with self.engine.connect() as conn:
+            found = _nodes(conn, needed)
+        missing = needed - found.keys()
+        if missing:
+            raise RuntimeError(f"the log's tree is missing {len(missing)} of its nodes, e.g. {min(missing)}")
+        return answer(lambda level, number: found[(level, number)])
+
+
+def _nodes(conn: Connection, wanted: Iterable[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
+    wanted = sorted(wanted)
+    found: dict[tuple[int, int], bytes] = {}
+    for start in range(0, len(wanted), 400):  # SQLite's bound-parameter limit, two a node
+        chunk = wanted[start : start + 400]
+        rows = conn.execute(
+            sa.select(merkle_nodes.c.level, merkle_nodes.c.number, merkle_nodes.c.hash).where(
+                sa.tuple_(merkle_nodes.c.level, merkle_nodes.c.number).in_(chunk)
+            )
+        )
+        found.update({(level, number): bytes(hashed) for level, number, hashed in rows})
+    return found
+
+
+class Checkpoints:
+    """The signed tree heads: issued over the tree as the log_head row holds it, kept for ever."""
+
+    def __init__(self, engine: Engine, tree: LogTree, signer: Signer):
+        self.engine, self.tree, self.signer = engine, tree, signer
+
+    def issue(self) -> IssuedCheckpoint | None:
+        """A checkpoint of the tree as it stands, unless it is empty or one of its size is issued already. Any
+        process may issue: a note is the same text for the same size (Ed25519 signs deterministically),
+        so two issuing at once insert the same row and one insert is ignored."""
+        self.tree.catch_up()
+        size, root = self.tree.head()
+        latest = self.latest()
+        if size == 0 or (latest is not None and latest.tree_size >= size):
+            return None
+        note = self.signer.sign(Checkpoint(self.signer.name, size, root).text())
+        issued = IssuedCheckpoint(size, root, note, utcnow())
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    checkpoints.insert().values(tree_size=size, root_hash=root, note=note, issued_at=issued.issued_at)
+                )
+        except sa.exc.IntegrityError:
+            return None  # another process issued this size first: the same note
+        return issued
+
+    def latest(self) -> IssuedCheckpoint | None:
+        return self._one(sa.select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1))
+
+    def at(self, size: int) -> IssuedCheckpoint | None:
+        return self._one(sa.select(checkpoints).where(checkpoints.c.tree_size == size))
+
+    def covering(self, position: int) -> IssuedCheckpoint | None:
+        """The first checkpoint whose tree holds this position."""
+        return self._one(
+            sa.select(checkpoints).where(checkpoints.c.tree_size >= position).order_by(checkpoints.c.tree_size).limit(1)
+        )
+
+    def _one(self, query) -> IssuedCheckpoint | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return IssuedCheckpoint(row.tree_size, bytes(row.root_hash), row.note, row.issued_at)

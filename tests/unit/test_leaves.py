@@ -1,0 +1,116 @@
+"""The canonical encoding of an event (app.proofs.leaves): RFC 8785 of its ten members as the export
+writes them; the two-step form the append path uses gives the very same bytes for any event; what
+older versions could store still has a leaf; a changed member changes the leaf."""
+
+from __future__ import annotations
+
+import json
+
+import hypothesis.strategies as st
+import pytest
+import rfc8785
+from hypothesis import given
+
+from app.proofs.leaves import MEMBERS, LeafParts, canonical_event, encode_value, event_leaf
+from app.proofs.merkle import leaf_hash
+
+EVENT = {
+    "position": 7,
+    "incident_id": "alex-pretti-shooting",
+    "version": 3,
+    "event_id": "0b9f6f0e-7c55-4b59-9d1b-5d1c4c1d9a10",
+    "type": "SourceAttached",
+    "schema_version": 1,
+    "data": {"assertion_id": "shot", "source": {"outlet": "Sky News", "quote": "“Shot” — at 9:05 a.m."}},
+    "metadata": {"actor": "desk"},
+    "reported_at": "2026-01-25",
+    "recorded_at": "2026-01-25T14:05:00.123456Z",
+}
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(blacklist_categories=("Cs",))),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def test_the_encoding_is_rfc_8785_of_the_ten_members():
+    encoded = canonical_event({**EVENT, "leaf_hash": "ignored", "unreadable": []})
+    assert encoded == rfc8785.dumps(EVENT)
+    assert list(json.loads(encoded)) == sorted(MEMBERS), "members sorted by name, nothing else"
+    assert encoded.startswith(b'{"data":{"assertion_id":"shot","source":{"outlet":"Sky News","quote":"\xe2\x80\x9cShot')
+    assert event_leaf(EVENT) == leaf_hash(encoded)
+
+
+def test_an_event_without_one_of_its_members_cannot_be_hashed():
+    with pytest.raises(ValueError, match="recorded_at"):
+        canonical_event({k: v for k, v in EVENT.items() if k != "recorded_at"})
+
+
+@given(
+    data=st.dictionaries(st.text(max_size=10), json_values, max_size=5),
+    metadata=st.dictionaries(st.text(max_size=10), json_values, max_size=3),
+    position=st.integers(1, 2**53 - 1),
+    version=st.integers(1, 2**31 - 1),
+    schema_version=st.integers(1, 9),
+    reported=st.none() | st.sampled_from(["2026-02-02", "2026-02-02-05:00", "2026-02-02T14:30:00Z"]),
+    recorded=st.sampled_from(["2026-02-02T14:30:00Z", "2026-02-02T14:30:00.000001Z"]),
+    text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=20),
+)
+def test_the_append_paths_two_steps_give_the_exports_bytes(
+    data, metadata, position, version, schema_version, reported, recorded, text
+):
+    parts = LeafParts(
+        incident_id=f"incident-{text}",
+        event_id=text,
+        type=f"Type{text}",
+        schema_version=schema_version,
+        data=data,
+        metadata=metadata,
+        reported_at=reported,
+    )
+    exported = {
+        "position": position,
+        "incident_id": f"incident-{text}",
+        "version": version,
+        "event_id": text,
+        "type": f"Type{text}",
+        "schema_version": schema_version,
+        "data": data,
+        "metadata": metadata,
+        "reported_at": recorded if reported is None else reported,
+        "recorded_at": recorded,
+    }
+    assert parts.encode(position, version, recorded) == canonical_event(exported)
+    assert parts.leaf(position, version, recorded) == event_leaf(exported)
+
+
+@pytest.mark.parametrize(
+    "member, changed",
+    [
+        ("position", 8),
+        ("version", 4),
+        ("incident_id", "renee-good-shooting"),
+        ("type", "AssertionRecorded"),
+        ("schema_version", 2),
+        ("data", {**EVENT["data"], "assertion_id": "shot2"}),
+        ("metadata", {"actor": "someone else"}),
+        ("reported_at", "2026-01-26"),
+        ("recorded_at", "2026-01-25T14:05:00.123457Z"),
+        ("event_id", "0b9f6f0e-7c55-4b59-9d1b-5d1c4c1d9a11"),
+    ],
+)
+def test_any_changed_member_changes_the_leaf(member, changed):
+    assert event_leaf({**EVENT, member: changed}) != event_leaf(EVENT)
+
+
+def test_what_older_versions_could_store_still_has_a_leaf():
+    # A lone surrogate (from a JSON escape) and an integer past I-JSON's range: no version admits
+    # them now, and RFC 8785 cannot write them; each stored event must still be hashed.
+    assert encode_value({"quote": "half \ud800 a pair"}) == '{"quote":"half \ufffd a pair"}'.encode()
+    assert encode_value({"n": 2**60}) == b'{"n":"1152921504606846976"}'
+    assert encode_value({"n": 2**53 - 1}) == b'{"n":9007199254740991}'
