@@ -198,6 +198,39 @@ def city_hall_fire_events(world: World) -> list[dict]:
 # -- the README's promises, one check per command ---------------------------------------------
 
 
+def verifier_key_saved(ran: Ran) -> None:
+    name, key_hash, key = ran.output.strip().split("+", 2)
+    assert name == "incident-timeline.localhost/log" and re.fullmatch(r"[0-9a-f]{8}", key_hash), ran.output
+    assert Path("/tmp/timeline-log.pub").read_text() == ran.output
+    ran.world.notes["verifier_key"] = ran.output
+
+
+def checkpoint_saved(ran: Ran) -> None:
+    origin, size, root, blank, signature, end = ran.output.split("\n")
+    assert origin == "incident-timeline.localhost/log" and int(size) >= 145 and len(root) == 44, ran.output
+    assert blank == "" and end == "" and signature.startswith("\u2014 incident-timeline.localhost/log ")
+    from app.proofs.notes import Checkpoint, Verifier
+
+    opened = Checkpoint.parse(Verifier.decode(ran.world.notes["verifier_key"].strip()).open(ran.output))
+    ran.world.notes["checkpoint_size"] = opened.size
+
+
+def first_event_proved(ran: Ran) -> None:
+    proof = ran.json()
+    size = ran.world.notes["checkpoint_size"]
+    assert proof == {"leaf_index": 0, "tree_size": size, "steps": (size - 1).bit_length()}, proof
+
+
+def export_verified(ran: Ran) -> None:
+    size = ran.world.notes["checkpoint_size"]
+    assert f"verified: {size} events, 1 checkpoint(s), signatures good" in ran.output, ran.output
+
+
+def service_watched(ran: Ran) -> None:
+    found = re.search(r"checkpoint at tree size (\d+): signature good \(the first one seen\)", ran.output)
+    assert found and int(found.group(1)) >= ran.world.notes["checkpoint_size"], ran.output
+
+
 def proposals(ran: Ran) -> None:
     article = ran.json()
     assert UUID.match(article["id"]) and article["id"] == ran.variable("ARTICLE")
@@ -570,6 +603,13 @@ EXPECTATIONS = [
     Expect(r"city-hall-fire/timeline \| jq", fire_speakers),
     Expect(r'"id": "sfd"', duplicate_registered),
     Expect(r"springfield-fire-department/merge", duplicate_merged),
+    # Provable history
+    Expect(r"v1/log/key > /tmp/timeline-log.pub", verifier_key_saved),
+    Expect(r"v1/log/checkpoint > /tmp/checkpoint.txt", checkpoint_saved),
+    Expect(r"v1/events/1/proof\?size=", first_event_proved),
+    Expect(r"^\.venv/bin/timeline export > /tmp/log\.ndjson", lambda ran: None),
+    Expect(r"^\.venv/bin/timeline verify --export", export_verified),
+    Expect(r"^\.venv/bin/timeline verify --url", service_watched),
     # Webhooks, on one machine
     Expect(r"^SUB=\$\(curl -s -X POST localhost:8000/v1/subscriptions", lambda ran: None),
     Expect(r"^ID=", subscribed),
