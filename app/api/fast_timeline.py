@@ -64,7 +64,10 @@ class FastTimeline:
         rendered = state.rendered.get(etag)
         if rendered is None:
             return False
-        headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in rendered.headers]
+        headers += [
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in (*rendered.headers, *state.log.checkpoint_header(rendered.position).items())
+        ]
         headers.append((b"content-length", str(len(rendered.body)).encode()))
         self._label(scope)
         await send({"type": "http.response.start", "status": 200, "headers": headers})

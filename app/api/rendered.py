@@ -22,6 +22,7 @@ ENTRY_OVERHEAD_BYTES = 512
 class Rendered:
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()  # its Content-Type and the like; not ETag, Cache-Control, length
+    position: int = 0  # the log position of the last event it was folded from (0: none)
 
     @property
     def size(self) -> int:

@@ -273,6 +273,13 @@ class EventStore:
             found += self._fetch(sa.select(events).where(events.c.position.in_(chunk)).order_by(events.c.position))
         return found
 
+    def position_of(self, incident_id: str, version: int) -> int | None:
+        """The global position of a stream's event at `version` (None if there is none)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(events.c.position).where(events.c.incident_id == incident_id, events.c.version == version)
+            ).scalar()
+
     def head_position(self) -> int:
         """The highest position committed so far (0 for an empty store)."""
         with self.engine.connect() as conn:

@@ -12,7 +12,9 @@ Attributes of every delivery (https://github.com/cloudevents/spec/blob/v1.0.2/cl
 - `datacontenttype` "application/json"; `data` = the event's data as stored (JSON object);
 - extensions: `incidentversion` (int, the event's version in its incident stream: receivers
   order and deduplicate per incident with it), `position` (int, global log position: the value to
-  replay from), `reportedat` (RFC 3339, when the information became public), and
+  replay from), `treesize` (int, the size of the log's Merkle tree once this event was added to it:
+  any checkpoint at or past it proves the event, `GET /v1/events/<position>/proof?size=<checkpoint
+  size>`), `reportedat` (RFC 3339, when the information became public), and
   `correlationid` / `causationid` when the event's metadata has them.
 """
 
@@ -65,6 +67,7 @@ def to_cloudevent(event: Mapping[str, Any], *, source: str) -> str:
         "datacontenttype": "application/json",
         "incidentversion": int(event["version"]),
         "position": int(event["position"]),
+        "treesize": int(event["position"]),  # leaf index = position - 1 (RFC 9162 over the positions)
     }
     if event.get("reported_day") is not None:  # known only to the day: the day, as the report gave it
         attributes["reportedat"] = Published(event["reported_at"], event["reported_day"]).text()

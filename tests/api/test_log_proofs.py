@@ -125,3 +125,26 @@ def test_the_server_issues_checkpoints_on_its_own_while_appends_happen(settings,
                     break
                 time.sleep(0.05)
         assert sizes == {2, 3}, "a checkpoint at the head after each append, none asked for"
+
+
+def test_a_timeline_names_a_checkpoint_that_holds_what_it_was_folded_from(client, app, writer, incident):
+    add_assertions(client, writer, incident, "shot")
+    before = client.get(f"/v1/incidents/{incident}/timeline")
+    assert before.status_code == 200 and "Timeline-Checkpoint" not in before.headers, "none covers it yet"
+    app.state.log.issue()
+    assert client.get(f"/v1/incidents/{incident}/timeline").headers["Timeline-Checkpoint"] == "2", "cached, named"
+    add_assertions(client, writer, incident, "statement")
+    assert "Timeline-Checkpoint" not in client.get(f"/v1/incidents/{incident}/timeline").headers
+    app.state.log.issue()
+    now = client.get(f"/v1/incidents/{incident}/timeline")
+    assert now.headers["Timeline-Checkpoint"] == "3"
+    assert client.head(f"/v1/incidents/{incident}/timeline").headers["Timeline-Checkpoint"] == "3"
+    # As of the first entry, the timeline was folded from the first two events, which it proves too.
+    events = client.get("/v1/events", params={"limit": 10}).json()["events"]
+    then = client.get(f"/v1/incidents/{incident}/timeline", params={"as_of": events[1]["recorded_at"]})
+    assert then.json()["version"] == 2 and then.headers["Timeline-Checkpoint"] == "3"
+    checkpoint = opened(client, client.get("/v1/log/checkpoint", params={"size": 3}).text)
+    for event in events:
+        proof = client.get(f"/v1/events/{event['position']}/proof", params={"size": checkpoint.size}).json()
+        path = [bytes.fromhex(node) for node in proof["audit_path"]]
+        assert verify_inclusion(event["position"] - 1, checkpoint.size, event_leaf(event), path, checkpoint.root)

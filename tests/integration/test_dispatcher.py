@@ -18,7 +18,9 @@ import sqlalchemy as sa
 
 from app.config import Settings
 from app.db import create_engine, utcnow
+from app.proofs.merkle import verify_inclusion
 from app.store import EventStore, NewEvent
+from app.store.tree import LogTree
 from app.webhooks.dispatcher import Dispatcher
 from app.webhooks.subscriptions import Subscriptions
 from app.webhooks.tables import webhook_attempts, webhook_deliveries, webhook_subscriptions
@@ -191,6 +193,13 @@ def test_every_new_event_arrives_signed_as_a_cloudevent_in_order_per_incident(
         assert request.event.get_type() == f"org.incident-timeline.{stored.type}.v{stored.schema_version}"
         assert request.raw["incidentversion"] == stored.version
         assert request.raw["data"] == stored.data
+        # The tree size it carries is the log's once it held the event: the event is proved in it.
+        tree = LogTree(engine)
+        proof = tree.inclusion(stored.position, request.raw["treesize"])
+        assert request.raw["treesize"] == stored.position
+        assert verify_inclusion(
+            stored.position - 1, proof.tree_size, proof.leaf_hash, proof.audit_path, tree.root(proof.tree_size)
+        )
         assert {"specversion", "source", "time", "datacontenttype"} <= set(request.raw)
     for incident in ("alpha", "bravo", "charlie"):
         assert [r.version for r in received if r.incident == incident] == [1, 2, 3, 4, 5]

@@ -55,6 +55,7 @@ def test_raw_json_carries_every_required_and_promised_attribute():
         "datacontenttype": "application/json",
         "incidentversion": 7,
         "position": 1042,
+        "treesize": 1042,
         "reportedat": "2026-01-24T20:30:00Z",
         "correlationid": "corr-9",
         "data": stored_event()["data"],

@@ -23,6 +23,7 @@ from app.projections.analyst_exports import FORMATS, content_digest
 from app.projections.index.query import SORTS, Cursor, Narrowing
 from app.projections.reads import CutOffsReversed, PositionNotReached, TimelineReads
 from app.projections.timeline import PROJECTION_VERSION, CutOff, Filters
+from app.transparency import TransparencyLog
 from events.admissible import MAX_BIGINT, MAX_INT, time_problem
 from events.catalog import Moment, PublishedAt, to_json_time
 from events.published import parse_published
@@ -106,6 +107,14 @@ TIMELINE_RESPONSES: dict[int | str, dict[str, Any]] = {
             "text/csv": {"schema": {"type": "string"}},
             "application/x-ndjson": {"schema": {"type": "string", "description": "one entry per line"}},
         },
+        "headers": {
+            "Timeline-Checkpoint": {
+                "description": "the tree size of the first signed checkpoint (GET /v1/log/checkpoint?size=...) "
+                "that holds every event this timeline was folded from; absent for the few seconds before "
+                "a checkpoint covers the newest ones",
+                "schema": {"type": "integer"},
+            }
+        },
     },
     304: {"description": "Not modified: the If-None-Match ETag is still current."},
     **documented(404),
@@ -159,7 +168,9 @@ def _render(
         body["unreadable"] = read.unreadable
     response = render_export(body, format, {})
     headers = tuple((name, value) for name, value in response.headers.items() if name != "content-length")
-    return Rendered(bytes(response.body), headers), read.actors_version
+    # Where the last event folded here sits in the log: a checkpoint at or past it proves them all.
+    position = (reads.store.position_of(incident_id, version) or 0) if version else 0
+    return Rendered(bytes(response.body), headers, position), read.actors_version
 
 
 @router.get("/v1/incidents/{incident_id}/timeline", responses=TIMELINE_RESPONSES)
@@ -197,6 +208,8 @@ async def timeline(
             cache.put(etag, made)
         rendered = made
     headers.update(rendered.headers)
+    log: TransparencyLog = request.app.state.log
+    headers.update(log.checkpoint_header(rendered.position))
     if request.method == "HEAD":
         # The GET's status and headers (its ETag, type and length), without the body.
         return Response(headers={**headers, "Content-Length": str(len(rendered.body))})
