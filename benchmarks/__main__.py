@@ -39,6 +39,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "benchmarks.extraction",
         "proposing a report's dated facts: ms per report, against an empty and a full record",
     ),
+    "proofs": (
+        "benchmarks.proofs",
+        "the verifiable log: inclusion and consistency proofs per second, from the store and over HTTP",
+    ),
     "import": (
         "benchmarks.importing",
         "timeline import of a large generated file: events/s vs the raw-driver floor, peak RSS",

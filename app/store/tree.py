@@ -5,6 +5,8 @@ checkpoints signed over it. Proofs are read from the stored nodes in one query e
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,9 +78,13 @@ class IssuedCheckpoint:
     issued_at: datetime
 
 
+NODES_KEPT = 200_000  # about 30 MB: every node of a 100,000-event tree
+
+
 class LogTree:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, nodes_kept: int = NODES_KEPT):
         self.engine = engine
+        self._known = NodeCache(nodes_kept)
 
     # -- growing ---------------------------------------------------------------------------
 
@@ -174,23 +180,53 @@ class LogTree:
             )
 
     def _answer(self, size: int, answer: Callable[[merkle.NodeLookup], T]) -> T:
-        held = self.size()
-        if size > held:
-            raise TreeBehind(size, held)
         needed = merkle.nodes_needed(answer)
+        found = self._known.take(needed)
         with self.engine.connect() as conn:
-            found = _nodes(conn, needed)
+            held = conn.execute(sa.select(log_head.c.tree_size).where(log_head.c.id == 1)).scalar_one()
+            if size > held:
+                raise TreeBehind(size, held)
+            if len(found) < len(needed):
+                fetched = _nodes(conn, needed - found.keys())
+                self._known.keep(fetched)
+                found.update(fetched)
         missing = needed - found.keys()
         if missing:
             raise RuntimeError(f"the log's tree is missing {len(missing)} of its nodes, e.g. {min(missing)}")
         return answer(lambda level, number: found[(level, number)])
 
 
-def _nodes(conn: Connection, wanted: Iterable[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
-    wanted = sorted(wanted)
+class NodeCache:
+    """Stored nodes already read, the most recently used kept: a complete subtree's hash never
+    changes once written (the table is append-only), so what is kept can never be stale, and the
+    upper levels every proof shares are read once."""
+
+    def __init__(self, max_nodes: int):
+        self.max_nodes = max_nodes
+        self._nodes: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        with self._lock:
+            found = {}
+            for key in wanted:
+                if (hashed := self._nodes.get(key)) is not None:
+                    self._nodes.move_to_end(key)
+                    found[key] = hashed
+            return found
+
+    def keep(self, nodes: Mapping[tuple[int, int], bytes]) -> None:
+        with self._lock:
+            self._nodes.update(nodes)
+            while len(self._nodes) > self.max_nodes:
+                self._nodes.popitem(last=False)
+
+
+def _nodes(conn: Connection, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    ordered = sorted(wanted)
     found: dict[tuple[int, int], bytes] = {}
-    for start in range(0, len(wanted), 400):  # SQLite's bound-parameter limit, two a node
-        chunk = wanted[start : start + 400]
+    for start in range(0, len(ordered), 400):  # SQLite's bound-parameter limit, two a node
+        chunk = ordered[start : start + 400]
         rows = conn.execute(
             sa.select(merkle_nodes.c.level, merkle_nodes.c.number, merkle_nodes.c.hash).where(
                 sa.tuple_(merkle_nodes.c.level, merkle_nodes.c.number).in_(chunk)
