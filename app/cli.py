@@ -398,7 +398,7 @@ def _export(args, settings: Settings) -> int:
     from app.store.tree import LogTree, as_stored
 
     engine = create_engine(settings.database_url)
-    store, tree = EventStore(engine, upcast=as_stored), LogTree(engine)
+    store, tree = EventStore(engine, upcast=as_stored, open_sealed=False), LogTree(engine)
     after = 0
     out = sys.stdout
     try:

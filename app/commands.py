@@ -196,6 +196,10 @@ def _validated(index: int, command: EventCommand, actor: str) -> NewEvent:
                 )
             ]
         )
+    if command.type == "ErasureRecorded":
+        raise InvalidEvent(
+            [Problem((*where, "type"), "ErasureRecorded comes only from an erasure: POST /v1/erasures (admin)")]
+        )
     if command.type in ACTOR_EVENTS:
         raise InvalidEvent(
             [

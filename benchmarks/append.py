@@ -268,8 +268,20 @@ def ours_without_the_tree(backend, db, incidents: list[str]):
     from unittest import mock
 
     from app.store import store as store_module
+    from app.store.appenders import PreparedEvent, dumps
 
-    with mock.patch.object(store_module, "LeafParts", lambda **parts: None), ours(backend, db, incidents) as runner:
+    def without_leaf(incident_id, event_id, event):  # as the store prepared events before the tree
+        return PreparedEvent(
+            event_id,
+            event.type,
+            event.schema_version,
+            dumps(dict(event.data)),
+            dumps(dict(event.metadata)),
+            event.reported_at,
+            event.reported_day,
+        )
+
+    with mock.patch.object(store_module, "_prepared", without_leaf), ours(backend, db, incidents) as runner:
         yield runner
 
 

@@ -152,6 +152,14 @@ class IncidentsLinked(Data):
     relation: Literal["related", "part_of", "follows", "response_to"]
 
 
+class PrivateActor(Data):
+    """A private person named in an assertion: the name, and every text of the event that contains
+    it, is stored sealed under a key of the person's own, which an erasure destroys (POST /v1/erasures)."""
+
+    name: Name
+    private: Literal[True]
+
+
 class AssertionRecorded(Data):
     assertion_id: AssertionId
     kind: Kind
@@ -159,7 +167,7 @@ class AssertionRecorded(Data):
     headline: Name
     text: Text | None = None
     attributed_to: Name | None = None
-    actors: tuple[Name, ...] = ()
+    actors: tuple[Name | PrivateActor, ...] = ()
     location: Location | None = None
     sources: tuple[Source, ...]
 
@@ -219,6 +227,16 @@ class AssertionRetracted(Data):
     reason: Text
 
 
+class ErasureRecorded(Data):
+    """A private person's key was destroyed: the sealed values at these positions now read [erased].
+    Appended only by an erasure (POST /v1/erasures), to each incident that named the person; it
+    names the key, never the person."""
+
+    key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+    reason: Text
+    positions: tuple[Annotated[int, Field(ge=1)], ...]
+
+
 # The actors registry's events (events.actors): they go to its own stream, never an incident's.
 
 
@@ -267,6 +285,7 @@ CATALOG: dict[str, EventType] = {
         (AssertionRevised, 1),
         (AssertionRanked, 1),
         (AssertionRetracted, 1),
+        (ErasureRecorded, 1),
         (ActorRegistered, 1),
         (ActorAliased, 1),
         (ActorsMerged, 1),

@@ -17,11 +17,12 @@ from app.api.limits import BodySizeLimit, BodyTimeout
 from app.api.rendered import RenderedCache
 from app.api.request_text import RefuseUnstorableText
 from app.api.responses import JSONResponse
-from app.api.routes import actors, articles, desk, incidents, log, stream, timeline, widget
+from app.api.routes import actors, articles, desk, erasures, incidents, log, stream, timeline, widget
 from app.api.routes import subscriptions as subscription_routes
 from app.api.schemas import HealthOut
 from app.config import Settings
 from app.db import create_engine
+from app.erasure import Erasures
 from app.intake.articles import Articles
 from app.intake.service import Intake
 from app.leadership import DISPATCHER, Leadership
@@ -136,6 +137,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.include_router(subscription_routes.router)
     app.include_router(articles.router)
     app.include_router(actors.router)
+    app.include_router(erasures.router)
     app.mount("/static", widget.static_files(), name="static")
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -193,4 +195,5 @@ def wire(app: FastAPI, settings: Settings, engine: Engine) -> None:
     app.state.log = TransparencyLog(
         engine, key_file=settings.log_key_file, name=settings.log_name, every_seconds=settings.checkpoint_seconds
     )
+    app.state.erasures = Erasures(app.state.store, app.state.timelines, forget_rendered=app.state.rendered.clear)
     app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine), app.state.actors)

@@ -131,6 +131,7 @@ def domain_errors() -> dict[type[Exception], DomainError]:
     Routes call handlers and services and let their errors through; nothing else maps them.
     """
     from app import commands
+    from app.erasure import NobodyToErase
     from app.intake import service as intake
     from app.projections.index.query import InvalidCursor
     from app.projections.reads import PositionNotReached
@@ -179,6 +180,7 @@ def domain_errors() -> dict[type[Exception], DomainError]:
         TreeBehind: DomainError(404, "beyond-the-log", lambda e: {"tree_size": e.size}),
         ProofRange: DomainError(422, "impossible-proof"),
         CheckpointNotFound: DomainError(404, "checkpoint-not-found"),
+        NobodyToErase: DomainError(404, "nobody-to-erase"),
     }
 
 

@@ -53,6 +53,12 @@ class RenderedCache:
             self._on_lookup(found is not None)
         return found
 
+    def clear(self) -> None:
+        """Drop every body kept (an erasure: they may hold what was erased)."""
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
+
     def put(self, etag: str, rendered: Rendered) -> None:
         if rendered.size > self.max_bytes:
             return  # larger than the whole cache (or the cache is off): served, not kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,6 +47,11 @@ class SnapshotStore:
                 )
         except sa.exc.IntegrityError:
             pass  # another reader saved the same snapshot first: it is identical
+
+    def forget(self, incident_ids: Collection[str]) -> int:
+        """Delete every snapshot of these incidents (an erasure: they hold what was folded)."""
+        with self.engine.begin() as conn:
+            return conn.execute(sa.delete(snapshots).where(snapshots.c.incident_id.in_(list(incident_ids)))).rowcount
 
     def discard_stale(self) -> int:
         """Delete snapshots made by another projection version; they no longer describe the fold."""

@@ -167,7 +167,8 @@ def _new_entry(event: FoldableEvent) -> dict[str, Any]:
         "headline": data["headline"],
         "text": data.get("text"),
         "attributed_to": data.get("attributed_to"),
-        "actors": list(data.get("actors", [])),
+        # A private person (sealed in the log) is named like anyone else once read, or "[erased]".
+        "actors": [actor["name"] if isinstance(actor, dict) else actor for actor in data.get("actors", [])],
         "location": data.get("location"),
         "sources": sources,
         "status": "active",

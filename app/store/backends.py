@@ -44,6 +44,11 @@ class StoreBackend(Protocol):
         """What hears other processes' appends at once, where the database can tell (else None: poll)."""
         ...
 
+    def scrub(self, engine: Engine, tables: Sequence[str]) -> None:
+        """Leave no deleted row's bytes in the database's pages (an erasure): free pages, the
+        write-ahead log, dead tuples."""
+        ...
+
 
 class SqliteBackend:
     append = staticmethod(append_sqlite)
@@ -53,6 +58,18 @@ class SqliteBackend:
 
     def listener(self, engine: Engine, on_append: OnAppend) -> None:
         return None  # SQLite tells nobody of a commit: other processes find appends by polling
+
+    def scrub(self, engine: Engine, tables: Sequence[str]) -> None:
+        # VACUUM writes the whole database afresh (no free page keeps old bytes); in WAL mode it
+        # goes through the log, which the checkpoint then copies back and truncates to nothing.
+        pooled = engine.raw_connection()
+        try:
+            raw = pooled.driver_connection
+            assert raw is not None
+            for statement in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+                raw.execute(statement)
+        finally:
+            pooled.close()
 
     # SQLite allows a limited number of bound parameters in one statement.
     CHUNK = 500
@@ -85,6 +102,17 @@ class PostgresBackend:
 
     def listener(self, engine: Engine, on_append: OnAppend) -> AppendListener:
         return AppendListener(engine, self.origin, on_append)
+
+    def scrub(self, engine: Engine, tables: Sequence[str]) -> None:
+        # VACUUM FULL writes each table (and its indexes) into new files and deletes the old ones,
+        # dead tuples and all; the CHECKPOINT then flushes the new pages.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables:
+                conn.exec_driver_sql(f'VACUUM FULL "{table}"')
+            try:
+                conn.exec_driver_sql("CHECKPOINT")
+            except sa.exc.DBAPIError:
+                pass  # a role without pg_checkpoint: the server's own next checkpoint flushes them
 
     def existing_event_ids(self, conn: Connection, event_ids: Sequence[str]) -> set[str]:
         # One round trip with an array, however many ids.

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from app.db import utcnow
 from app.proofs.leaves import LeafParts
+from app.proofs.sealing import KeyFor, open_data, private_names, seal_data, sealed_key_ids
 from app.store.appenders import (
     Appended,
     DuplicateEvent,
@@ -28,6 +29,7 @@ from app.store.appenders import (
 )
 from app.store.backends import store_backend
 from app.store.listener import AppendListener
+from app.store.people import PersonKeys
 from app.store.tables import events, idempotency_keys, log_head, streams
 from events.actors import RESERVED_STREAMS
 from events.published import Published
@@ -114,6 +116,9 @@ class DuplicateEventId(StoreError):
     pass
 
 
+SEALED_KEYS = "sealed_keys"  # in an event's metadata: the keys its sealed values need
+
+
 class EventStore:
     """Append and read events; every method is one short transaction."""
 
@@ -123,12 +128,21 @@ class EventStore:
         *,
         upcast: Upcast = upcast_to_current,
         on_append: Callable[[int, float], None] | None = None,
+        open_sealed: bool = True,
     ):
         self.engine = engine
         self._upcast = upcast
+        # Private persons' names are sealed as they are appended and opened as they are read
+        # (app.proofs.sealing); a store that reads events as stored (the export, the tree) leaves them sealed.
+        self.people = PersonKeys(engine)
+        self._open_sealed = open_sealed
         self.origin = uuid.uuid4().hex  # names this store's appends to the processes that hear of them
         self._backend = store_backend(engine, self.origin)
         self._on_append = on_append  # told (events, seconds) of every append that committed
+
+    def scrub(self, tables: Sequence[str]) -> None:
+        """Leave no deleted row's bytes in the database's pages (see StoreBackend.scrub)."""
+        self._backend.scrub(self.engine, tables)
 
     def listen(self, on_append: Callable[[str | None, int | None], None]) -> AppendListener | None:
         """A listener (not started) that calls `on_append(stream, version)` for other processes'
@@ -158,7 +172,10 @@ class EventStore:
             idempotency = Idempotency(idempotency_scope, idempotency_key, request_hash)
         # Everything that does not need the lock is prepared before taking it, so the
         # serialized section stays as short as the database round trips allow.
-        prepared = [_prepared(incident_id, str(event.event_id or uuid.uuid4()), event) for event in new_events]
+        prepared = [
+            _prepared(incident_id, str(event.event_id or uuid.uuid4()), event, self.people.key_for)
+            for event in new_events
+        ]
         count = len(prepared)
 
         def result_json(appended: Appended) -> dict[str, Any]:
@@ -366,12 +383,32 @@ class EventStore:
 
     def _fetch(self, query) -> list[StoredEvent]:
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows: list[Sequence[Any]] = list(conn.execute(query).all())
+        if self._open_sealed:
+            rows = self._opened(rows)
         return [event_from_row(row, self._upcast) for row in rows]
 
+    def _opened(self, rows: list[Sequence[Any]]) -> list[Sequence[Any]]:
+        """Rows with their sealed values opened (read [erased] where the person's key is gone):
+        the rows of events naming a private person say so in their metadata's `sealed_keys`."""
+        wanted = {key for row in rows if isinstance(row[7], dict) for key in row[7].get(SEALED_KEYS) or ()}
+        if not wanted:
+            return rows
+        keys = self.people.lookup_many(wanted)
+        opened = []
+        for row in rows:
+            if isinstance(row[7], dict) and row[7].get(SEALED_KEYS) and isinstance(row[6], dict):
+                row = (*row[:6], open_data(row[6], keys.get, event_id=row[3]), *row[7:])
+            opened.append(row)
+        return opened
 
-def _prepared(incident_id: str, event_id: str, event: NewEvent) -> PreparedEvent:
-    data, metadata = dumps(dict(event.data)), dumps(dict(event.metadata))
+
+def _prepared(incident_id: str, event_id: str, event: NewEvent, key_for: KeyFor) -> PreparedEvent:
+    written, extra = dict(event.data), dict(event.metadata)
+    if private_names(written):
+        written = seal_data(written, key_for, event_id=event_id)
+        extra[SEALED_KEYS] = sorted(sealed_key_ids(written))
+    data, metadata = dumps(written), dumps(extra)
     reported = None if event.reported_at is None else Published(event.reported_at, event.reported_day).text()
     parts = LeafParts(
         incident_id=incident_id,

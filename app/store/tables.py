@@ -117,3 +117,15 @@ snapshots = sa.Table(
     sa.Column("state", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# The keys that seal private persons' names in events (app.proofs.sealing), one per person, found by
+# a digest of the name. Not append-only: an erasure deletes a person's row, and with it every
+# sealed value's only way back to the name.
+person_keys = sa.Table(
+    "person_keys",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("name_digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("key", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -64,6 +64,13 @@ def forget_all(conn: Connection) -> None:
         conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
 
 
+def compact(conn: Connection) -> None:
+    """Rewrite the search structures without the words of rows gone (an erasure): SQLite's FTS5
+    keeps a deleted row's words in its segments until they are merged."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
+
+
 def matching(engine: Engine, query: str) -> Any:
     """A condition on assertion_states: the row's words hold every word of `query`."""
     found = words(query)
