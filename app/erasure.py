@@ -2,11 +2,14 @@
 
 Their name, and every text of an event naming them, is stored sealed under a key of their own
 (app.proofs.sealing, app.store.people). An erasure records itself in each incident that named them
-(an ErasureRecorded event naming the key, never the person), destroys the key, so every sealed value
-reads "[erased]" for good, and then purges whatever held what was read before: the timeline
+(an ErasureRecorded event naming the key, never the person) and destroys the key, so every sealed
+value reads "[erased]" for good, then purges whatever held what was read before: the timeline
 snapshots of those incidents, the assertion index (rebuilt), the rendered timelines kept in this
 process, and the deleted bytes left in the database's pages. The events themselves, and so the log's
 Merkle tree and every checkpoint signed over it, do not change.
+
+Not yet: the stored reports (app.intake.articles, append-only) keep their texts as received, so a
+report naming the person still holds the name; sealing each under a key of its own is the next step.
 """
 
 from __future__ import annotations

@@ -282,8 +282,9 @@ def events_for(
         }
         if proposal.get("attributed_to"):
             data["attributed_to"] = proposal["attributed_to"]
-        if proposal.get("actors"):
-            data["actors"] = list(proposal["actors"])
+        actors = _with_private(list(proposal.get("actors") or ()), list(proposal.get("private") or ()))
+        if actors:
+            data["actors"] = actors
         return assertion_id, event("AssertionRecorded", data)
 
     if action == "record":
@@ -329,3 +330,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
     return value
+
+
+def _with_private(actors: list[str], private: list[str]) -> list[Any]:
+    """The proposal's actors with the names the editor marked private as private persons (added
+    if the proposal did not name them among its actors)."""
+    marked = {name.casefold() for name in private}
+    written = [{"name": actor, "private": True} if actor.casefold() in marked else actor for actor in actors]
+    named = {actor.casefold() for actor in actors}
+    return written + [{"name": name, "private": True} for name in private if name.casefold() not in named]

@@ -223,3 +223,43 @@ def test_nobody_appends_an_erasure_record_by_hand(client, writer, named):
         headers=writer,
     )
     assert answer.status_code == 422 and "POST /v1/erasures" in answer.text
+
+
+REPORT = (
+    f"MINNEAPOLIS (FOX 9) — {NAME}, a neighbour, said on Saturday, Jan. 24, that the agents fired first. "
+    f"“They fired first,” {NAME} said. The Department of Homeland Security said the agents acted in self-defence."
+)
+
+
+def test_an_editor_marks_a_name_private_when_accepting_and_it_can_be_erased(client, admin, writer, incident, engine):
+    posted = client.post(
+        "/v1/articles",
+        json={
+            "outlet": "FOX 9",
+            "url": "https://www.fox9.com/neighbour",
+            "published_at": "2026-01-25",
+            "text": REPORT,
+            "incident_id": incident,
+        },
+        headers=writer,
+    )
+    assert posted.status_code in (200, 201), posted.text
+    article = posted.json()
+    mine = next(p for p in article["proposals"] if NAME in json.dumps(p))
+    accepted = client.post(
+        f"/v1/articles/{article['id']}/proposals/{mine['id']}/accept",
+        json={"action": "record", "private": [NAME]},
+        headers=writer,
+    )
+    assert accepted.status_code in (200, 201), accepted.text
+    assert NAME in client.get(f"/v1/incidents/{incident}/timeline").text
+    assert NAME not in stored_rows(engine), "sealed in the record from the accept on"
+
+    assert client.post("/v1/erasures", json={"name": NAME, "reason": "asked"}, headers=admin).status_code == 201
+    entries = client.get(f"/v1/incidents/{incident}/timeline").json()["entries"]
+    accepted_entry = next(e for e in entries if "[erased]" in json.dumps(e))
+    assert "Wilhelmina" not in json.dumps(entries)
+    assert accepted_entry["sources"][0]["outlet"] == "FOX 9", "what was accepted stays, with the name erased"
+    assert {"name": "[erased]", "private": True} not in accepted_entry["actors"] and "[erased]" in accepted_entry[
+        "actors"
+    ]

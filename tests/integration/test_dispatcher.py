@@ -548,3 +548,49 @@ def test_the_queue_is_bounded_and_the_log_holds_the_rest(database_url, engine, s
         receiver.wait_for(lambda r: r.count_delivered(ids) == 12, what="all 12 through a queue of 5")
     assert_in_order_per_incident(receiver.delivered())
     assert Counter(r.webhook_id for r in receiver.delivered()) == Counter(ids)
+
+
+# -- erasure ------------------------------------------------------------------------------------
+
+PRIVATE = "Wilhelmina Quaterfold"
+
+
+def test_a_replay_after_an_erasure_sends_erased_where_the_name_was(
+    database_url, engine, store, subscriptions, receiver
+):
+    from app.erasure import Erasures
+    from app.projections.reader import Timelines
+    from app.projections.snapshots import SnapshotStore
+
+    subscription = subscribe(subscriptions, receiver)
+    store.append("alpha", [NewEvent("IncidentOpened", {"title": "Alpha"})])
+    data = {
+        "assertion_id": "witness",
+        "kind": "official_statement",
+        "occurred": "2026-01-24",
+        "headline": f"{PRIVATE} says the agents fired first",
+        "actors": [{"name": PRIVATE, "private": True}],
+        "sources": [{"outlet": "FOX 9", "quote": f"said {PRIVATE}"}],
+    }
+    store.append("alpha", [NewEvent("AssertionRecorded", data, schema_version=2)])
+
+    def bodies(kind: str = "AssertionRecorded.v2") -> list[dict]:
+        return [r.raw for r in receiver.delivered() if r.raw and r.raw["type"].endswith(kind)]
+
+    def erasures() -> list[dict]:
+        return bodies("ErasureRecorded.v1")
+
+    with Running(Dispatcher(engine, webhook_settings(database_url))):
+        wait_until(lambda: len(bodies()) == 1, what="the assertion delivered")
+        assert bodies()[0]["data"]["headline"] == data["headline"], "delivered as written while the key exists"
+        Erasures(store, Timelines(store, SnapshotStore(engine)), forget_rendered=lambda: None).erase(
+            PRIVATE, "the person asked", actor="records-officer"
+        )
+        subscriptions.replay(OWNER, subscription.id, from_position=1)
+        wait_until(lambda: len(bodies()) == 2, what="the assertion delivered again by the replay")
+        wait_until(lambda: len(erasures()) >= 1, what="the erasure delivered")
+    replayed = bodies()[1]
+    assert replayed["id"] == bodies()[0]["id"], "the same event, replayed"
+    assert replayed["data"]["headline"] == "[erased] says the agents fired first"
+    assert "Wilhelmina" not in str(replayed)
+    assert "Wilhelmina" not in str(erasures()[0]), "the erasure itself is delivered, naming no one"

@@ -42,6 +42,12 @@ class AcceptIn(Strict):
     attributed_to: Name | None = None
     action: Annotated[str, StringConstraints(pattern=r"^(record|corroborate|dispute|refine)$")] | None = None
     target_assertion_id: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
+    private: list[Name] | None = Field(
+        default=None,
+        max_length=20,
+        description="names in this report that are private persons: kept sealed in the record, erasable "
+        "(POST /v1/erasures)",
+    )
     expected_version: int | None = Field(default=None, ge=0, le=MAX_INT)
 
 
