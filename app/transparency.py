@@ -50,6 +50,15 @@ class TransparencyLog:
         self._saw(issued or self.checkpoints.latest())
         return issued
 
+    def checkpoint_now(self) -> IssuedCheckpoint | None:
+        """The checkpoint of the tree as it stands: issued now, or already (by this process's loop
+        or another process); None for an empty log."""
+        issued = self.issue()
+        if issued is not None:
+            return issued
+        size, _ = self.tree.head()
+        return self.checkpoints.at(size) if size else None
+
     def _saw(self, checkpoint: IssuedCheckpoint | None) -> None:
         if checkpoint is not None and checkpoint.tree_size > self.latest_size:
             self.latest_size = checkpoint.tree_size

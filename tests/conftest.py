@@ -89,7 +89,10 @@ def store(engine) -> EventStore:
 
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
-    return Settings(database_url=database_url, webhook_dispatcher=False, log_key_file=tmp_path / "log.key")
+    # Checkpoints only when a test issues one (app.state.log.checkpoint_now()), not on the server's clock.
+    return Settings(
+        database_url=database_url, webhook_dispatcher=False, log_key_file=tmp_path / "log.key", checkpoint_seconds=3600
+    )
 
 
 @pytest.fixture

@@ -37,8 +37,9 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from app.proofs.leaves import LeafParts
-from app.proofs.merkle import Node, extend
+from app.proofs.merkle import extend
 from app.store.listener import APPENDED_CHANNEL, notice
+from app.store.tables import node_key
 from events.catalog import to_json_time
 
 # The idempotency statements, with `{p}` for the driver's placeholder ("?" sqlite3, "%s" psycopg).
@@ -109,7 +110,7 @@ def _check_expected(expected_version: int | None, new_version: int, count: int) 
 
 
 HASH = 32
-INSERT_NODES = "INSERT INTO merkle_nodes (level, number, hash) VALUES ({p}, {p}, {p})"
+INSERT_NODES = "INSERT INTO merkle_nodes (node, hash) VALUES ({p}, {p})"
 GROW_TREE = "UPDATE log_head SET tree_size = {p}, frontier = {p} WHERE id = 1"
 
 
@@ -120,7 +121,7 @@ def split_edge(frontier: bytes | str | None) -> list[bytes]:
 
 def grow_tree(
     tree_size: int, frontier: bytes | None, first_position: int, first_version: int, recorded_at: datetime, events
-) -> tuple[list[Node], int, bytes] | None:
+) -> tuple[list[tuple[int, bytes]], int, bytes] | None:
     """The tree's new nodes, size and right edge once these events are its next leaves; None when
     the tree is behind the log (its catch-up will hash them) or an event came without its parts."""
     if tree_size != first_position - 1 or any(e.leaf is None for e in events):
@@ -128,7 +129,11 @@ def grow_tree(
     recorded = to_json_time(recorded_at)
     leaves = [e.leaf.leaf(first_position + o, first_version + o, recorded) for o, e in enumerate(events)]
     edge, made = extend(split_edge(frontier), tree_size, leaves)
-    return made, tree_size + len(leaves), b"".join(edge)
+    return (
+        [(node_key(level, number), hashed) for level, number, hashed in made],
+        tree_size + len(leaves),
+        b"".join(edge),
+    )
 
 
 def _sqlite_time(moment: datetime) -> str:
@@ -323,7 +328,7 @@ def append_postgres(
             for row in rows:
                 copy.write_row(row)
         if grown is not None:
-            with head.copy("COPY merkle_nodes (level, number, hash) FROM STDIN") as copy:
+            with head.copy("COPY merkle_nodes (node, hash) FROM STDIN") as copy:
                 for node in grown[0]:
                     copy.write_row(node)
             head.execute(GROW_TREE.format(p="%s"), grown[1:])

@@ -34,14 +34,21 @@ log_head = sa.Table(
 
 # Every complete subtree of the log's Merkle tree (RFC 9162): the hash of leaves
 # [number * 2**level, (number + 1) * 2**level), level 0 being the events' leaf hashes (leaf
-# number = position - 1). Written in the same transaction as the events they cover; append-only.
+# number = position - 1), keyed by node_key(level, number). Written in the same transaction as the
+# events they cover; append-only.
 merkle_nodes = sa.Table(
     "merkle_nodes",
     metadata,
-    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
-    sa.Column("number", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("node", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("hash", sa.LargeBinary, nullable=False),
 )
+LEVEL_SHIFT = 56  # 2**56 leaves per level, 63 levels: one signed 64-bit key per node
+
+
+def node_key(level: int, number: int) -> int:
+    """One integer per node, so a proof's nodes are one `node IN (...)` on the primary key."""
+    return level << LEVEL_SHIFT | number
+
 
 # The signed tree heads issued: a C2SP checkpoint note per tree size. Append-only.
 checkpoints = sa.Table(

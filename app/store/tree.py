@@ -21,7 +21,7 @@ from app.proofs.leaves import event_leaf
 from app.proofs.notes import Checkpoint, Signer
 from app.store.appenders import split_edge
 from app.store.store import StoredEvent, event_from_row
-from app.store.tables import checkpoints, events, log_head, merkle_nodes
+from app.store.tables import checkpoints, events, log_head, merkle_nodes, node_key
 from events.catalog import to_json_time
 
 T = TypeVar("T")
@@ -126,7 +126,7 @@ class LogTree:
             if not leaves:
                 return 0
             edge, made = merkle.extend(split_edge(frontier), size, leaves)
-            conn.execute(merkle_nodes.insert(), [{"level": lv, "number": n, "hash": h} for lv, n, h in made])
+            conn.execute(merkle_nodes.insert(), [{"node": node_key(lv, n), "hash": h} for lv, n, h in made])
             conn.execute(
                 sa.update(log_head)
                 .where(log_head.c.id == 1)
@@ -174,8 +174,8 @@ class LogTree:
             return list(
                 conn.execute(
                     sa.select(merkle_nodes.c.hash)
-                    .where(merkle_nodes.c.level == 0, merkle_nodes.c.number >= after)
-                    .order_by(merkle_nodes.c.number)
+                    .where(merkle_nodes.c.node >= node_key(0, after), merkle_nodes.c.node < node_key(1, 0))
+                    .order_by(merkle_nodes.c.node)
                     .limit(limit)
                 ).scalars()
             )
@@ -223,18 +223,17 @@ class NodeCache:
                 self._nodes.popitem(last=False)
 
 
+NODES_WANTED = sa.select(merkle_nodes.c.node, merkle_nodes.c.hash).where(
+    merkle_nodes.c.node.in_(sa.bindparam("nodes", expanding=True))
+)
+
+
 def _nodes(conn: Connection, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    ordered = sorted(wanted)
-    found: dict[tuple[int, int], bytes] = {}
-    for start in range(0, len(ordered), 400):  # SQLite's bound-parameter limit, two a node
-        chunk = ordered[start : start + 400]
-        rows = conn.execute(
-            sa.select(merkle_nodes.c.level, merkle_nodes.c.number, merkle_nodes.c.hash).where(
-                sa.tuple_(merkle_nodes.c.level, merkle_nodes.c.number).in_(chunk)
-            )
-        )
-        found.update({(level, number): bytes(hashed) for level, number, hashed in rows})
-    return found
+    keys = {node_key(level, number): (level, number) for level, number in wanted}
+    if not keys:
+        return {}
+    rows = conn.execute(NODES_WANTED, {"nodes": list(keys)})
+    return {keys[node]: bytes(hashed) for node, hashed in rows}
 
 
 class Checkpoints:

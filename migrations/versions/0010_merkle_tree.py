@@ -26,10 +26,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("frontier", sa.LargeBinary, nullable=False, server_default=sa.text("''")))
     op.create_table(
         "merkle_nodes",
-        sa.Column("level", sa.SmallInteger, nullable=False, autoincrement=False),
-        sa.Column("number", sa.BigInteger, nullable=False, autoincrement=False),
+        sa.Column("node", sa.BigInteger, nullable=False, autoincrement=False),
         sa.Column("hash", sa.LargeBinary, nullable=False),
-        sa.PrimaryKeyConstraint("level", "number", name=op.f("pk_merkle_nodes")),
+        sa.PrimaryKeyConstraint("node", name=op.f("pk_merkle_nodes")),
     )
     op.create_table(
         "checkpoints",

@@ -98,7 +98,7 @@ def test_a_private_name_is_sealed_in_the_log_and_read_as_written(client, engine,
 
 
 def test_after_an_erasure_every_read_shows_erased_and_the_rest_stays(client, app, engine, admin, named):
-    before = app.state.log.issue()
+    before = app.state.log.checkpoint_now()
     answer = client.post(
         "/v1/erasures", json={"name": "wilhelmina  QUATERFOLD", "reason": "GDPR art. 17 request"}, headers=admin
     )
@@ -125,7 +125,7 @@ def test_after_an_erasure_every_read_shows_erased_and_the_rest_stays(client, app
     )
 
     # The log is the one signed before: consistent from the checkpoint before to the one after.
-    after = app.state.log.issue()
+    after = app.state.log.checkpoint_now()
     assert before is not None and after is not None
     proof = client.get("/v1/log/consistency", params={"from": before.tree_size, "to": after.tree_size}).json()["proof"]
     assert verify_consistency(
@@ -139,9 +139,9 @@ def test_after_an_erasure_every_read_shows_erased_and_the_rest_stays(client, app
 def test_an_export_still_verifies_after_the_erasure(client, app, admin, named, capsys, monkeypatch, database_url):
     from app.cli import main as timeline
 
-    before = app.state.log.issue()
+    before = app.state.log.checkpoint_now()
     assert client.post("/v1/erasures", json={"name": NAME, "reason": "asked"}, headers=admin).status_code == 201
-    after = app.state.log.issue()
+    after = app.state.log.checkpoint_now()
     monkeypatch.setenv("TIMELINE_DATABASE_URL", database_url)
     capsys.readouterr()
     assert timeline(["export"]) == 0

@@ -40,7 +40,7 @@ def test_the_verifier_key_is_the_key_in_the_key_file(client, app, settings):
 
 def test_a_checkpoint_signs_the_tree_and_every_event_proves_its_place_in_it(client, app, writer, incident):
     add_assertions(client, writer, incident, "shot", "statement", "leave")
-    app.state.log.issue()
+    app.state.log.checkpoint_now()
     answer = client.get("/v1/log/checkpoint")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
     checkpoint = opened(client, answer.text)
@@ -58,9 +58,9 @@ def test_a_checkpoint_signs_the_tree_and_every_event_proves_its_place_in_it(clie
 
 def test_a_later_checkpoint_is_consistent_with_an_earlier_one(client, app, writer, incident):
     add_assertions(client, writer, incident, "shot")
-    first = app.state.log.issue()
+    first = app.state.log.checkpoint_now()
     add_assertions(client, writer, incident, "statement", "leave", "policy")
-    second = app.state.log.issue()
+    second = app.state.log.checkpoint_now()
     assert first is not None and second is not None and first.tree_size < second.tree_size
     earlier = opened(client, client.get("/v1/log/checkpoint", params={"size": first.tree_size}).text)
     later = opened(client, client.get("/v1/log/checkpoint").text)
@@ -131,11 +131,11 @@ def test_a_timeline_names_a_checkpoint_that_holds_what_it_was_folded_from(client
     add_assertions(client, writer, incident, "shot")
     before = client.get(f"/v1/incidents/{incident}/timeline")
     assert before.status_code == 200 and "Timeline-Checkpoint" not in before.headers, "none covers it yet"
-    app.state.log.issue()
+    app.state.log.checkpoint_now()
     assert client.get(f"/v1/incidents/{incident}/timeline").headers["Timeline-Checkpoint"] == "2", "cached, named"
     add_assertions(client, writer, incident, "statement")
     assert "Timeline-Checkpoint" not in client.get(f"/v1/incidents/{incident}/timeline").headers
-    app.state.log.issue()
+    app.state.log.checkpoint_now()
     now = client.get(f"/v1/incidents/{incident}/timeline")
     assert now.headers["Timeline-Checkpoint"] == "3"
     assert client.head(f"/v1/incidents/{incident}/timeline").headers["Timeline-Checkpoint"] == "3"
