@@ -270,7 +270,7 @@ def ours_without_the_tree(backend, db, incidents: list[str]):
     from app.store import store as store_module
     from app.store.appenders import PreparedEvent, dumps
 
-    def without_leaf(incident_id, event_id, event):  # as the store prepared events before the tree
+    def without_leaf(incident_id, event_id, event, key_for):  # as the store prepared events before the tree
         return PreparedEvent(
             event_id,
             event.type,

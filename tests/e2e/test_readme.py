@@ -198,6 +198,27 @@ def city_hall_fire_events(world: World) -> list[dict]:
 # -- the README's promises, one check per command ---------------------------------------------
 
 
+def admin_key_made(ran: Ran) -> None:
+    assert ran.variable("ADMIN").startswith("tl_"), ran.output
+
+
+def private_person_named(ran: Ran) -> None:
+    assert isinstance(ran.json(), int), ran.output
+    stored = ran.world.api.get("/v1/incidents/city-hall-fire/timeline").text
+    assert "Dana Whitfield" in stored, "read as written while her key exists"
+
+
+def person_erased(ran: Ran) -> None:
+    erased = ran.json()
+    assert list(erased["incidents"]) == ["city-hall-fire"] and erased["recorded"]["city-hall-fire"] > 0, erased
+
+
+def erased_in_the_timeline(ran: Ran) -> None:
+    assert ran.output.strip() == "A neighbour, [erased], saw smoke at 11 p.m.", ran.output
+    everything = ran.world.api.get("/v1/events", params={"limit": 1000}).text
+    assert "Dana Whitfield" not in everything
+
+
 def verifier_key_saved(ran: Ran) -> None:
     name, key_hash, key = ran.output.strip().split("+", 2)
     assert name == "incident-timeline.localhost/log" and re.fullmatch(r"[0-9a-f]{8}", key_hash), ran.output
@@ -610,6 +631,11 @@ EXPECTATIONS = [
     Expect(r"^\.venv/bin/timeline export > /tmp/log\.ndjson", lambda ran: None),
     Expect(r"^\.venv/bin/timeline verify --export", export_verified),
     Expect(r"^\.venv/bin/timeline verify --url", service_watched),
+    # Erasure
+    Expect(r"^ADMIN=\$\(\.venv/bin/timeline keys create", admin_key_made),
+    Expect(r"neighbour-saw-smoke\", \"kind\"", private_person_named),
+    Expect(r"localhost:8000/v1/erasures", person_erased),
+    Expect(r'select\(\.assertion_id == "neighbour-saw-smoke"\)', erased_in_the_timeline),
     # Webhooks, on one machine
     Expect(r"^SUB=\$\(curl -s -X POST localhost:8000/v1/subscriptions", lambda ran: None),
     Expect(r"^ID=", subscribed),

@@ -1,5 +1,5 @@
-"""`python -m benchmarks append --quick`, `... timeline --quick` and `... assertions --quick` run end to end and
-print every row (no timing is judged)."""
+"""`python -m benchmarks append --quick`, `... timeline --quick`, `... assertions --quick` and
+`... proofs --quick` run end to end and print every row (no timing is judged)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 WORKLOADS = ("single", "batch100", "bulk1000")
-IMPLEMENTATIONS = ("ours", "eventsourcing", "floor (raw driver)")
+IMPLEMENTATIONS = ("ours", "ours without the Merkle tree", "eventsourcing", "floor (raw driver)")
 
 
 def run_quick(*extra: str, section: str = "append") -> str:
@@ -34,7 +34,7 @@ def table_rows(output: str) -> dict[tuple[str, str, str], list[str]]:
     rows = {}
     for line in output.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 6 and cells[0] in ("sqlite", "postgres"):
+        if len(cells) == 7 and cells[0] in ("sqlite", "postgres"):
             workload = cells[1].split(" ")[0]
             rows[(cells[0], workload, cells[2])] = cells
     return rows
@@ -62,8 +62,10 @@ def check(output: str, backends: tuple[str, ...]) -> None:
         assert re.match(r"\d+\.\d\d×", cells[4]), (key, cells)
         if key[2] == "floor (raw driver)":
             assert cells[4].startswith("1.00×"), (key, cells)
-        if key[2].startswith("ours"):
+        if key[2] in ("ours", "ours: import_batches"):
             assert re.fullmatch(r"\d+\.\d\d×", cells[5]), (key, cells)
+        if key[2] == "ours":  # what the Merkle tree costs the append path, against the same store without it
+            assert re.fullmatch(r"-?\d+\.\d% (met|NOT met)", cells[6]), (key, cells)
 
 
 def test_quick_append_benchmark_on_sqlite_prints_every_row():
@@ -246,3 +248,26 @@ def test_quick_serving_benchmark_prints_a_row_per_backend_and_status():
     for row in rows:
         assert int(row[3].replace(",", "")) > 0 and int(row[4].replace(",", "")) > 0, row
         assert re.match(r"\d+\.\d\d×", row[5]) and row[8] in ("met", "NOT met"), row
+
+
+# -- python -m benchmarks proofs --quick ---------------------------------------------------------------
+
+PROOF_ROWS = (
+    "store: inclusion",
+    "store: consistency",
+    "HTTP: inclusion",
+    "HTTP: consistency",
+    "check: verify_inclusion (client side)",
+)
+
+
+def test_quick_proofs_benchmark_prints_every_row():
+    output = run_quick("--backends", "sqlite", section="proofs")
+    rows = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] == "sqlite":
+            rows[cells[2]] = cells
+    assert set(rows) == set(PROOF_ROWS), output
+    for name, cells in rows.items():
+        assert cells[1] == "2,000" and int(cells[3].replace(",", "")) > 0, (name, cells)
