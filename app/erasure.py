@@ -3,13 +3,14 @@
 Their name, and every text of an event naming them, is stored sealed under a key of their own
 (app.proofs.sealing, app.store.people). An erasure records itself in each incident that named them
 (an ErasureRecorded event naming the key, never the person) and destroys the key, so every sealed
-value reads "[erased]" for good, then purges whatever held what was read before: the timeline
+value reads "[erased]" for good; it destroys the key of every stored report that named them (its text
+and proposals are gone; what was accepted from it stays, with the name erased), then purges whatever
+held what was read before: the timeline
 snapshots of those incidents, the assertion index (rebuilt), the rendered timelines kept in this
 process, and the deleted bytes left in the database's pages. The events themselves, and so the log's
 Merkle tree and every checkpoint signed over it, do not change.
 
-Not yet: the stored reports (app.intake.articles, append-only) keep their texts as received, so a
-report naming the person still holds the name; sealing each under a key of its own is the next step.
+A report stored before reports were sealed (migration 0012) is kept as received and cannot be erased.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.intake.articles import Articles
+from app.intake.tables import article_keys
 from app.projections.index.rebuild import rebuild
 from app.projections.index.search import compact
 from app.projections.index.tables import assertion_state_outlets, assertion_states
@@ -30,7 +33,13 @@ from app.store.tree import as_stored
 log = logging.getLogger("timeline.erasure")
 
 # The tables whose deleted rows held what an erasure removes.
-SCRUBBED = (person_keys.name, snapshots.name, assertion_states.name, assertion_state_outlets.name)
+SCRUBBED = (
+    person_keys.name,
+    article_keys.name,
+    snapshots.name,
+    assertion_states.name,
+    assertion_state_outlets.name,
+)
 
 
 class NobodyToErase(Exception):
@@ -43,11 +52,14 @@ class Erased:
     incidents: dict[str, list[int]]  # incident -> the positions of the events that named the person
     recorded: dict[str, int]  # incident -> the position of its ErasureRecorded
     versions: dict[str, int]  # incident -> its version once the erasure was recorded
+    reports: list[str]  # the stored reports (article ids) that named them: their keys destroyed
 
 
 class Erasures:
-    def __init__(self, store: EventStore, timelines: Timelines, *, forget_rendered: Callable[[], None]):
-        self.store, self.timelines, self.forget_rendered = store, timelines, forget_rendered
+    def __init__(
+        self, store: EventStore, timelines: Timelines, articles: Articles, *, forget_rendered: Callable[[], None]
+    ):
+        self.store, self.timelines, self.articles, self.forget_rendered = store, timelines, articles, forget_rendered
 
     def erase(self, name: str, reason: str, *, actor: str) -> Erased:
         key_id = self.store.people.key_id_of(name)
@@ -74,9 +86,10 @@ class Erasures:
             recorded[incident_id], versions[incident_id] = result.positions[0], result.version
         with self.store.engine.begin() as conn:
             self.store.people.destroy(conn, key_id)
+            reports = self.articles.erase_naming(conn, name)
         self._purge(list(named))
         log.info("erased the private person under key %s from %d incident(s)", key_id, len(named))
-        return Erased(key_id, named, recorded, versions)
+        return Erased(key_id, named, recorded, versions, reports)
 
     def _events_sealed_under(self, key_id: str) -> dict[str, list[int]]:
         as_written = EventStore(self.store.engine, upcast=as_stored, open_sealed=False)

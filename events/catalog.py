@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
@@ -178,6 +179,17 @@ class AssertionRecorded(Data):
             raise ValueError("an assertion needs at least one source")
         return sources
 
+    @model_validator(mode="after")
+    def _no_private_name_in_the_id(self) -> Self:
+        # Texts naming a private person are sealed, but an id is a key others refer to: it stays as written.
+        words = set(re.findall(r"[a-z0-9]+", self.assertion_id.lower()))
+        for actor in self.actors:
+            if isinstance(actor, PrivateActor) and words & set(re.findall(r"[a-z0-9]{3,}", actor.name.lower())):
+                raise ValueError(
+                    "assertion_id must not contain a private person's name (ids are not sealed): choose one without it"
+                )
+        return self
+
 
 class SourceAttached(Data):
     assertion_id: AssertionId
@@ -293,6 +305,8 @@ CATALOG: dict[str, EventType] = {
 }
 # The events an incident's stream holds (the actors registry's go to its own stream).
 INCIDENT_STREAM_EVENTS = tuple(name for name in CATALOG if name not in ACTOR_EVENTS)
+# The ones a client appends (POST /v1/incidents/{id}/events): an erasure records itself.
+APPENDABLE_EVENTS = tuple(name for name in INCIDENT_STREAM_EVENTS if name != "ErasureRecorded")
 
 ASSERTION_EVENTS = frozenset(name for name in CATALOG if name.startswith("Assertion") or name == "SourceAttached")
 

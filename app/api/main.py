@@ -195,5 +195,8 @@ def wire(app: FastAPI, settings: Settings, engine: Engine) -> None:
     app.state.log = TransparencyLog(
         engine, key_file=settings.log_key_file, name=settings.log_name, every_seconds=settings.checkpoint_seconds
     )
-    app.state.erasures = Erasures(app.state.store, app.state.timelines, forget_rendered=app.state.rendered.clear)
-    app.state.intake = Intake(app.state.store, app.state.timelines, Articles(engine), app.state.actors)
+    reports = Articles(engine)
+    app.state.erasures = Erasures(
+        app.state.store, app.state.timelines, reports, forget_rendered=app.state.rendered.clear
+    )
+    app.state.intake = Intake(app.state.store, app.state.timelines, reports, app.state.actors)

@@ -22,7 +22,7 @@ from fastapi.openapi.utils import get_openapi
 
 from app.api.problems import PROBLEM_JSON, PROBLEM_REF, TITLES
 from app.api.schemas import ProblemDetails
-from events.catalog import CATALOG, INCIDENT_STREAM_EVENTS
+from events.catalog import APPENDABLE_EVENTS, CATALOG
 
 SCHEMAS = "#/components/schemas/"
 APPEND_BODY = "AppendIn"
@@ -85,7 +85,7 @@ def _catalog_events(components: dict[str, Any]) -> None:
     shared = event_in.get("properties", {})
     mapping: dict[str, str] = {}
     # An incident's events; the actors registry's have routes of their own (/v1/actors).
-    for name in INCIDENT_STREAM_EVENTS:
+    for name in APPENDABLE_EVENTS:
         event_type = CATALOG[name]
         add_components(components, _component_schemas(event_type.model))
         variant = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -232,9 +232,10 @@ class Intake:
                     )
                 ]
             )
-        return new_assertion_id(article.id, proposal_id, target.get("headline") or ""), (decision.result or {})[
-            "incident_id"
-        ]
+        private = (decision.overrides or {}).get("private") or ()
+        return new_assertion_id(article.id, proposal_id, target.get("headline") or "", private), (
+            decision.result or {}
+        )["incident_id"]
 
     def _proposal(self, article_id: str, proposal_id: str) -> tuple[Article, dict[str, Any]]:
         article = self.articles.get(article_id)
@@ -272,7 +273,9 @@ def events_for(
     def recorded() -> tuple[str, EventCommand]:
         # From the proposal as made, not as edited: an id others can work out (a later dispute
         # of this proposal names it through target_proposal_id).
-        assertion_id = new_assertion_id(article.id, proposal_id, made.get("headline") or "")
+        assertion_id = new_assertion_id(
+            article.id, proposal_id, made.get("headline") or "", list(proposal.get("private") or ())
+        )
         data = {
             "assertion_id": assertion_id,
             "kind": proposal.get("kind") or "other",
@@ -307,9 +310,11 @@ def events_for(
     ]
 
 
-def new_assertion_id(article_id: str, proposal_id: str, headline: str) -> str:
-    """Readable and stable: the headline's first words, and a digest of where the fact came from."""
-    words = re.findall(r"[a-z0-9]+", headline.lower())[:6]
+def new_assertion_id(article_id: str, proposal_id: str, headline: str, private: Sequence[str] = ()) -> str:
+    """Readable and stable: the headline's first words, and a digest of where the fact came from. An id
+    is never sealed, so the words of a private person's name are left out of it."""
+    hidden = {word for name in private for word in re.findall(r"[a-z0-9]+", name.lower())}
+    words = [word for word in re.findall(r"[a-z0-9]+", headline.lower()) if word not in hidden][:6]
     digest = hashlib.sha256(f"{article_id}:{proposal_id}".encode()).hexdigest()[:8]
     return "-".join([*words, digest]) if words else f"fact-{digest}"
 

@@ -131,6 +131,30 @@ def open_value(value: Mapping[str, Any], lookup: KeyLookup, context: bytes) -> s
     return body.decode()
 
 
+def seal_json(value: Any, key: bytes, context: str) -> dict[str, Any]:
+    """Any JSON value sealed whole under `key` (a stored report's text, its proposals, its decisions)."""
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    plaintext = json.dumps(value, separators=(",", ":")).encode()
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext, context.encode())
+    return {
+        "sealed": ALGORITHM,
+        "nonce": base64.b64encode(nonce).decode(),
+        "ciphertext": base64.b64encode(ciphertext).decode(),
+    }
+
+
+def open_json(sealed: Mapping[str, Any], key: bytes, context: str) -> Any:
+    try:
+        plaintext = AESGCM(key).decrypt(_b64(sealed["nonce"]), _b64(sealed["ciphertext"]), context.encode())
+    except (InvalidTag, KeyError, ValueError):
+        raise SealingError("a sealed value does not open with its key: it was changed or moved") from None
+    return json.loads(plaintext)
+
+
+def names_in(text: str, names: Sequence[str]) -> bool:
+    return _names_pattern(names).search(text) is not None
+
+
 def _seal(value: Any, key_id: str, key: bytes, context: bytes, redacted: str) -> dict[str, Any]:
     if isinstance(value, str):
         plaintext = b"text:" + value.encode()

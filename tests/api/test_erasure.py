@@ -263,3 +263,62 @@ def test_an_editor_marks_a_name_private_when_accepting_and_it_can_be_erased(clie
     assert {"name": "[erased]", "private": True} not in accepted_entry["actors"] and "[erased]" in accepted_entry[
         "actors"
     ]
+
+
+def test_the_reports_naming_the_person_lose_their_text_and_what_was_accepted_stays(
+    client, admin, writer, incident, engine, backend, database_url
+):
+    report = {
+        "outlet": "FOX 9",
+        "url": "https://www.fox9.com/neighbour",
+        "title": f"Neighbour {NAME} says agents fired first",
+        "published_at": "2026-01-25",
+        "text": REPORT,
+        "incident_id": incident,
+    }
+    article = client.post("/v1/articles", json=report, headers=writer).json()
+    other = client.post(
+        "/v1/articles",
+        json={
+            **report,
+            "url": "https://example.org/other",
+            "title": "DHS statement",
+            "text": "The Department of Homeland Security said on Saturday, Jan. 24, that agents acted in self-defence.",
+        },
+        headers=writer,
+    ).json()
+    mine = next(p for p in article["proposals"] if NAME in json.dumps(p))
+    accepted = client.post(
+        f"/v1/articles/{article['id']}/proposals/{mine['id']}/accept",
+        json={"action": "record", "private": [NAME], "headline": f"{NAME} says the agents fired first"},
+        headers=writer,
+    )
+    assert accepted.status_code in (200, 201), accepted.text
+    with engine.connect() as conn:
+        stored = json.dumps(
+            [
+                list(map(str, row))
+                for table in ("articles", "proposals", "proposal_decisions")
+                for row in conn.execute(sa.text(f"SELECT * FROM {table}"))
+            ]
+        )
+    assert "Wilhelmina" not in stored and "Homeland" not in stored, "reports are stored sealed"
+    shown = client.get(f"/v1/articles/{article['id']}").json()
+    assert shown["text"] == REPORT and shown["title"] == report["title"], "and read as received"
+
+    erased = client.post("/v1/erasures", json={"name": NAME, "reason": "asked"}, headers=admin).json()
+    assert erased["reports"] == [article["id"]], "only the report that names her"
+    gone = client.get(f"/v1/articles/{article['id']}").json()
+    assert "Wilhelmina" not in json.dumps(gone) and gone["text"].startswith("[erased: this report named")
+    assert gone["title"] is None and gone["proposals"] == []
+    kept = client.get(f"/v1/articles/{other['id']}").json()
+    assert kept["text"].startswith("The Department of Homeland Security"), "other reports are untouched"
+    entries = client.get(f"/v1/incidents/{incident}/timeline").json()["entries"]
+    accepted_entry = next(e for e in entries if "[erased]" in json.dumps(e))
+    assert accepted_entry["headline"] == "[erased] says the agents fired first"
+    assert accepted_entry["sources"][0]["outlet"] == "FOX 9", "what was accepted stays, with the name erased"
+    # The same report posted again is the erased one: its text is not taken in again.
+    again = client.post("/v1/articles", json=report, headers=writer)
+    assert "Wilhelmina" not in again.text and again.json()["id"] == article["id"]
+    for path in database_files(engine, backend, database_url):
+        assert not [n for n in NEEDLES if n in path.read_bytes()], path

@@ -13,7 +13,7 @@ from app.api.main import create_app
 from app.api.problems import PROBLEM_JSON
 from app.config import Settings
 from events.actors import ACTOR_EVENTS
-from events.catalog import INCIDENT_STREAM_EVENTS
+from events.catalog import APPENDABLE_EVENTS, INCIDENT_STREAM_EVENTS
 from tests.api.conftest import assertion
 from tests.api.test_articles import REPORT
 
@@ -93,8 +93,9 @@ def test_the_append_body_is_a_union_of_the_catalogs_events(document):
     items = schemas["AppendIn"]["properties"]["events"]["items"]
     assert items["discriminator"]["propertyName"] == "type"
     mapping = items["discriminator"]["mapping"]
-    assert set(mapping) == set(INCIDENT_STREAM_EVENTS) and len(INCIDENT_STREAM_EVENTS) == 9
-    assert [branch["$ref"] for branch in items["oneOf"]] == [mapping[name] for name in INCIDENT_STREAM_EVENTS]
+    assert set(mapping) == set(APPENDABLE_EVENTS) and len(APPENDABLE_EVENTS) == 9
+    assert set(INCIDENT_STREAM_EVENTS) - set(APPENDABLE_EVENTS) == {"ErasureRecorded"}, "an erasure records itself"
+    assert [branch["$ref"] for branch in items["oneOf"]] == [mapping[name] for name in APPENDABLE_EVENTS]
     assert not set(mapping) & ACTOR_EVENTS, "the actors registry's events are not an incident's"
     for name, ref in mapping.items():
         variant = schemas[ref.removeprefix("#/components/schemas/")]

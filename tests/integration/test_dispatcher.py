@@ -559,6 +559,7 @@ def test_a_replay_after_an_erasure_sends_erased_where_the_name_was(
     database_url, engine, store, subscriptions, receiver
 ):
     from app.erasure import Erasures
+    from app.intake.articles import Articles
     from app.projections.reader import Timelines
     from app.projections.snapshots import SnapshotStore
 
@@ -583,7 +584,7 @@ def test_a_replay_after_an_erasure_sends_erased_where_the_name_was(
     with Running(Dispatcher(engine, webhook_settings(database_url))):
         wait_until(lambda: len(bodies()) == 1, what="the assertion delivered")
         assert bodies()[0]["data"]["headline"] == data["headline"], "delivered as written while the key exists"
-        Erasures(store, Timelines(store, SnapshotStore(engine)), forget_rendered=lambda: None).erase(
+        Erasures(store, Timelines(store, SnapshotStore(engine)), Articles(engine), forget_rendered=lambda: None).erase(
             PRIVATE, "the person asked", actor="records-officer"
         )
         subscriptions.replay(OWNER, subscription.id, from_position=1)

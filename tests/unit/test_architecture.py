@@ -79,6 +79,7 @@ BACKEND_SEAMS = {
     "app/projections/index/search.py": "the projection's full-text search: FTS5 or a tsvector index",
     "app/db.py": "column types that store times per backend, and telling a URL's backend",
     "app/webhooks/tables.py": "a column type variant (SQLite's rowid alias)",
+    "app/intake/tables.py": "column type variants (a sealed title or reason is text on PostgreSQL)",
     "app/projections/index/tables.py": "column type variants (SQLite's rowid alias, PostgreSQL's C collation)",
 }
 

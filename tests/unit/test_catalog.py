@@ -35,6 +35,7 @@ GOOD = {
     "AssertionRevised": {"assertion_id": "pretti-shot", "changes": {"occurred": "2026-01-24~"}, "reason": "exact day"},
     "AssertionRanked": {"assertion_id": "pretti-shot", "rank": "preferred"},
     "AssertionRetracted": {"assertion_id": "pretti-shot", "reason": "withdrawn"},
+    "ErasureRecorded": {"key_id": "0b9f6f0e7c554b599d1b5d1c4c1d9a10", "reason": "her request", "positions": [7, 9]},
     "ActorRegistered": {"actor_id": "kristi-noem", "name": "Kristi Noem", "kind": "person", "aliases": ["Noem"]},
     "ActorAliased": {"actor_id": "kristi-noem", "alias": "DHS Secretary Kristi Noem"},
     "ActorsMerged": {"actor_id": "department-of-homeland-security", "merged_actor_id": "dhs-officials"},
@@ -104,3 +105,17 @@ def test_the_assertion_upcaster_turns_one_source_into_a_list():
     catalog.validate("AssertionRecorded", data)
     assert upcast("AssertionRecorded", 2, data) == (2, data)
     assert upcast("IncidentOpened", 1, {"title": "t"}) == (1, {"title": "t"})
+
+
+def test_a_private_persons_name_may_not_be_in_an_assertion_id():
+    data = {
+        **GOOD["AssertionRecorded"],
+        "assertion_id": "jane-doe-saw-it",
+        "actors": [{"name": "Jane Doe", "private": True}, "DHS"],
+    }
+    with pytest.raises(catalog.InvalidEvent, match="must not contain a private person's name"):
+        catalog.validate("AssertionRecorded", data)
+    assert catalog.validate("AssertionRecorded", {**data, "assertion_id": "neighbour-saw-it"})["actors"] == [
+        {"name": "Jane Doe", "private": True},
+        "DHS",
+    ]

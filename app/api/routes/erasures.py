@@ -23,6 +23,7 @@ class ErasureOut(BaseModel):
     key_id: str = Field(description="the destroyed key's id, as the ErasureRecorded events name it")
     incidents: dict[str, list[int]] = Field(description="each incident that named the person: the positions")
     recorded: dict[str, int] = Field(description="each incident: the position of its ErasureRecorded")
+    reports: list[str] = Field(description="the stored reports (article ids) that named them: their texts destroyed")
 
 
 @router.post(
@@ -39,4 +40,4 @@ def erase(body: ErasureIn, request: Request, key: Admin):
     done = erasures.erase(body.name, body.reason, actor=key.name)
     for incident_id, version in done.versions.items():
         request.app.state.appended.notify(incident_id, version)
-    return {"key_id": done.key_id, "incidents": done.incidents, "recorded": done.recorded}
+    return {"key_id": done.key_id, "incidents": done.incidents, "recorded": done.recorded, "reports": done.reports}
