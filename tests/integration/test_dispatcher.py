@@ -7,8 +7,10 @@ through the event store, and waits on the receiver or on the database with a dea
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -429,6 +431,12 @@ def test_a_worker_killed_mid_delivery_loses_nothing(database_url, engine, store,
     for incident, expected in (("alpha", [1, 2, 3, 4, 5]), ("bravo", [1, 2, 3])):
         versions = [r.version for r in delivered if r.incident == incident]
         assert sorted(set(versions)) == expected
+    # The killed dispatcher's connections were abandoned mid-flight, as a SIGKILL abandons them:
+    # collected here, their expected "deleted while still open" does not surface in a later test.
+    del first
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 @pytest.mark.parametrize("workers", [2, 3])
