@@ -66,6 +66,10 @@ def verify_export(lines: Iterable[bytes | str], key_text: str, notes: Iterable[s
     _, checkpoints = open_checkpoints(key_text, notes)
     largest = checkpoints[-1].size
     verdict = Verdict(verified=False)
+    if any(c.size == 0 and c.root != merkle.EMPTY_ROOT for c in checkpoints):
+        verdict.problems.append("a checkpoint of the empty log signs a root other than the empty tree's")
+        return verdict
+    checkpoints = [c for c in checkpoints if c.size > 0]  # the empty tree needs no event to check
     edge: list[bytes] = []
     recorded_edge: list[bytes] | None = []  # over the export's recorded leaf hashes, while it has them
     size = 0
@@ -113,9 +117,11 @@ def verify_export(lines: Iterable[bytes | str], key_text: str, notes: Iterable[s
                     bracket = (last_good, size)
                 if recorded_edge is not None and merkle.frontier_root(recorded_edge) == checkpoint.root:
                     recorded_authentic = True
-        while pending and pending[0].size == 0:
-            pending.pop(0)
 
+    if not checkpoints:
+        verdict.checked.append("verified: the empty log, signature good")
+        verdict.verified = True
+        return verdict
     if verdict.first_bad_position is None and size < largest:
         verdict.first_bad_position = size + 1
         verdict.problems.append(
@@ -186,7 +192,6 @@ def check_new_checkpoint(
         return verdict, None
     proof = [bytes.fromhex(node) for node in proof_hex or []]
     if not merkle.verify_consistency(seen.size, checkpoint.size, seen.root, checkpoint.root, proof):
-        verdict.first_bad_position = None
         verdict.problems.append(
             f"the checkpoint at tree size {checkpoint.size} is not consistent with the one at {seen.size} "
             f"verified before: the log's first {seen.size} events were rewritten"

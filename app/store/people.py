@@ -14,10 +14,12 @@ from sqlalchemy.engine import Engine
 from app.db import utcnow
 from app.proofs.sealing import new_key
 from app.store.tables import person_keys
+from events.names import name_key
 
 
 def name_digest(name: str) -> str:
-    return hashlib.sha256(" ".join(name.casefold().split()).encode()).hexdigest()
+    """A person's digest, from the name as names are matched everywhere (events.names)."""
+    return hashlib.sha256((name_key(name) or " ".join(name.casefold().split())).encode()).hexdigest()
 
 
 class PersonKeys:

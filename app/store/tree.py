@@ -100,6 +100,12 @@ class LogTree:
                 return done
 
     def _catch_up_page(self, page: int) -> int:
+        # A read first, without the lock: the checkpoint loop asks every few seconds in every
+        # process, and the tree is almost always at the head, so no append waits on it for nothing.
+        with self.engine.connect() as conn:
+            size, head = conn.execute(sa.select(log_head.c.tree_size, log_head.c.position)).one()
+        if size >= head:
+            return 0
         with self.engine.begin() as conn:
             # The log_head row first, as an append takes it (app.store.appenders): the tree's edge
             # cannot move under us, and the events read here are all the events below the head.
