@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from psycopg.pq import Format
 from sqlalchemy import event
@@ -76,8 +79,19 @@ class ClosingQueuePool(QueuePool):
         super()._do_return_conn(record)
 
 
+def json_loads(text: str | bytes) -> Any:
+    """A stored JSON document (event data, index entries) decoded with orjson, several times faster
+    than the standard library on the reads that decode in volume; a document orjson refuses (a lone
+    surrogate's escape, written by an older version) is decoded as the standard library does."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_engine(url: str, *, durability: str = "full", **kwargs) -> Engine:
     """Create an engine whose commits are durable unless durability='fast' is asked for by name."""
+    kwargs.setdefault("json_deserializer", json_loads)
     if is_sqlite(url):
         return _sqlite_engine(url, durability, **kwargs)
     synchronous_commit = "on" if durability == "full" else "off"

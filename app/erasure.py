@@ -23,7 +23,7 @@ from app.intake.articles import Articles
 from app.intake.tables import article_keys
 from app.projections.index.rebuild import rebuild
 from app.projections.index.search import compact
-from app.projections.index.tables import assertion_state_outlets, assertion_states
+from app.projections.index.tables import assertion_entries, assertion_state_outlets, assertion_states
 from app.projections.reader import Timelines
 from app.store import EventStore, NewEvent
 from app.store.store import SEALED_KEYS
@@ -38,6 +38,7 @@ SCRUBBED = (
     article_keys.name,
     snapshots.name,
     assertion_states.name,
+    assertion_entries.name,
     assertion_state_outlets.name,
 )
 

@@ -164,6 +164,10 @@ def _check_hash(name: str, public_key: bytes, hash_hex: str, what: str) -> None:
 def _check_text(text: str) -> None:
     if not text.endswith("\n") or "\n\n" in text:
         raise NoteError("a note's text ends in a newline and has no blank line")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NoteError("a note's text is UTF-8: it cannot hold a lone surrogate") from None
 
 
 def _b64(encoded: str, what: str) -> bytes:

@@ -213,7 +213,7 @@ class StoreContract:
             def modelled(obj, name, type_, reflected, compare_to):
                 return not (
                     (type_ == "table" and name.startswith("assertion_states_fts"))
-                    or (type_ == "index" and name == "ix_assertion_states_search")
+                    or (type_ == "index" and name == "ix_assertion_entries_search")
                 )
 
             context = MigrationContext.configure(conn, opts={"include_object": modelled})

@@ -61,13 +61,24 @@ def test_our_signature_of_go_s_example_is_go_s_signature():
     assert Signer.decode(signer.encode()).encode() == signer.encode() == GO_SIGNER
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=40), min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=40),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_notes_we_sign_open_with_the_independent_reading_and_ours(lines):
     signer = Signer.generate("timeline.example/log")
     text = "".join(line + "\n" for line in lines if line) or "one line\n"
     note = signer.sign(text)
     assert independently_opened(note, signer.verifier_key) == text
     assert Verifier.decode(signer.verifier_key).open(note) == text
+
+
+def test_a_text_that_is_not_utf8_is_not_signed():
+    with pytest.raises(NoteError, match="UTF-8"):
+        Signer.generate("timeline.example/log").sign("a lone \ud800 surrogate\n")
 
 
 def test_a_changed_byte_or_another_key_does_not_open():

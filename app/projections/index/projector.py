@@ -44,10 +44,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from app.db import writer
-from app.projections.index.query import first_reported_key, recorded_key, speaker_key
+from app.projections.index.query import LAST, first_reported_key, recorded_key, speaker_key
 from app.projections.index.search import forget_all, remember, search_text, storable
 from app.projections.index.tables import (
+    assertion_entries,
     assertion_index_checkpoint,
+    assertion_speakers,
     assertion_state_outlets,
     assertion_states,
     reported_key,
@@ -59,9 +61,16 @@ from app.store import EventStore, StoredEvent
 log = logging.getLogger("timeline.index")
 
 # The index's own version and the fold's: either changing rebuilds the index from the log.
-INDEX_VERSION = PROJECTION_VERSION * 1000 + 3  # 2: search_text; 3: publication-time spans
+# 2: search_text; 3: publication-time spans; 4: entries apart, sort keys
+INDEX_VERSION = PROJECTION_VERSION * 1000 + 4
 BATCH = 1000
-CACHED_INCIDENTS = 2000
+# The folded incidents kept between batches, counted in assertions (an incident's state and open
+# spans grow with them, ~15 KB each in memory): ~75 MB at most. A projector far behind the head (a
+# rebuild) reads an incident's state again when it comes back to it, from its snapshot.
+CACHED_ASSERTIONS = 5_000
+
+
+STATE_COLUMNS = tuple(column.name for column in assertion_states.columns if column.name != "id")
 
 
 class CheckpointMoved(Exception):
@@ -96,6 +105,39 @@ class IncidentCursor:
     spans: dict[str, list[Span]]
 
 
+class FoldedIncidents:
+    """The incidents' cursors kept between batches, the least recently used dropped first, within a
+    budget of assertions."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self._cursors: OrderedDict[str, IncidentCursor] = OrderedDict()
+        self._weights: dict[str, int] = {}
+        self._weight = 0
+
+    def get(self, incident_id: str) -> IncidentCursor | None:
+        return self._cursors.get(incident_id)
+
+    def keep(self, incident_id: str, cursor: IncidentCursor) -> None:
+        self._weight -= self._weights.pop(incident_id, 0)
+        weight = 1 + len(cursor.state["assertions"])
+        self._cursors[incident_id] = cursor
+        self._cursors.move_to_end(incident_id)
+        self._weights[incident_id] = weight
+        self._weight += weight
+        while self._weight > self.budget and self._cursors:
+            dropped, _ = self._cursors.popitem(last=False)
+            self._weight -= self._weights.pop(dropped)
+
+    def clear(self) -> None:
+        self._cursors.clear()
+        self._weights.clear()
+        self._weight = 0
+
+    def __len__(self) -> int:
+        return len(self._cursors)
+
+
 def state_row(
     incident_id: str,
     assertion_id: str,
@@ -105,7 +147,8 @@ def state_row(
     reported_to: str | None,
     generation: int,
 ) -> dict[str, Any]:
-    """The index row for an entry rendered at `position` (its columns are read off the entry)."""
+    """The index row for an entry rendered at `position` (its columns are read off the entry), with
+    the entry and its words (written to assertion_entries)."""
     occurred = entry["occurred"]
     return {
         "incident_id": incident_id,
@@ -118,6 +161,8 @@ def state_row(
         "kind": storable(entry["kind"]),
         "earliest": occurred.get("earliest"),
         "latest": occurred.get("latest"),
+        "earliest_key": occurred.get("earliest") or LAST,
+        "latest_key": occurred.get("latest") or LAST,
         "precision": occurred.get("precision"),
         "attributed_to_folded": storable((entry["attributed_to"] or "").lower()),
         "status": entry["status"],
@@ -198,7 +243,7 @@ class Projector:
         self.timelines = timelines
         self.batch = batch
         self.generation = generation
-        self._states: OrderedDict[str, IncidentCursor] = OrderedDict()
+        self._states = FoldedIncidents(CACHED_ASSERTIONS)
         self._states_generation: int | None = None  # the generation the cached states were projected into
         # One catch-up at a time in this process (the checkpoint's compare-and-set guards across
         # processes; this only saves folding the same batch twice here).
@@ -247,6 +292,8 @@ class Projector:
                     INDEX_VERSION,
                 )
             conn.execute(sa.delete(assertion_state_outlets))
+            conn.execute(sa.delete(assertion_entries))
+            conn.execute(sa.delete(assertion_speakers))
             conn.execute(sa.delete(assertion_states))
             forget_all(conn)
             conn.execute(sa.delete(assertion_index_checkpoint))
@@ -371,13 +418,11 @@ class Projector:
                 raise CheckpointMoved()
             self._close(conn, to_close)
             self._insert(conn, rows_in_order)
+            self._name_speakers(conn, generation, rows_in_order)
         for span in written:
             span.row = None  # in the database now
         for incident_id, cursor in touched.items():
-            self._states[incident_id] = cursor
-            self._states.move_to_end(incident_id)
-        while len(self._states) > CACHED_INCIDENTS:
-            self._states.popitem(last=False)
+            self._states.keep(incident_id, cursor)
 
     def _cursor_before(self, event: StoredEvent) -> IncidentCursor:
         cursor = self._states.get(event.incident_id)
@@ -389,11 +434,12 @@ class Projector:
 
     def _open_spans(self, incident_id: str, generation: int | None) -> dict[str, list[Span]]:
         """The spans the index holds open for an incident (the rows not yet replaced)."""
-        t = assertion_states
+        t, e = assertion_states, assertion_entries
         spans: dict[str, list[Span]] = {}
         with self.engine.connect() as conn:
             for row in conn.execute(
-                sa.select(t.c.assertion_id, t.c.reported_from, t.c.reported_to, t.c.entry)
+                sa.select(t.c.assertion_id, t.c.reported_from, t.c.reported_to, e.c.entry)
+                .join(e, e.c.state_id == t.c.id)
                 .where(t.c.generation == generation, t.c.incident_id == incident_id, t.c.to_position.is_(None))
                 .order_by(t.c.assertion_id, t.c.reported_from)
             ):
@@ -419,27 +465,62 @@ class Projector:
         )
 
     @staticmethod
+    def _name_speakers(conn: Connection, generation: int, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Add the names the batch's rows give speakers that the generation did not hold yet."""
+        named = {(row["attributed_to_folded"], row["speaker_key"]) for row in rows if row["speaker_key"] is not None}
+        if not named:
+            return
+        s = assertion_speakers
+        held: set[tuple[str, str]] = set()
+        names = sorted({name for name, _ in named})
+        for start in range(0, len(names), 500):
+            held.update(
+                (row.attributed_to_folded, row.speaker_key)
+                for row in conn.execute(
+                    sa.select(s.c.attributed_to_folded, s.c.speaker_key).where(
+                        s.c.generation == generation, s.c.attributed_to_folded.in_(names[start : start + 500])
+                    )
+                )
+            )
+        new = [
+            {"generation": generation, "attributed_to_folded": name, "speaker_key": key}
+            for name, key in sorted(named - held)
+        ]
+        if new:
+            conn.execute(sa.insert(s), new)
+
+    @staticmethod
     def _insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
-        # A plain many-row insert, then the new ids read back by each row's key (generation,
-        # incident, assertion, from_position, reported_from): an INSERT ... RETURNING that keeps
-        # the rows' order runs one statement per row on SQLite.
+        # A plain many-row insert, then the new ids read back by each row's key (incident,
+        # assertion, from_position, reported_from) among the generation's rows with ids past the
+        # highest before it: an INSERT ... RETURNING that keeps the rows' order runs one statement
+        # per row on SQLite. Every id given out after that highest one is higher (SQLite's rowid
+        # under this write lock, PostgreSQL's sequence), and no one else writes this generation
+        # while this transaction holds its checkpoint row.
         t = assertion_states
-        conn.execute(sa.insert(t), list(rows))
+        highest = conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.c.id), 0))).scalar_one()
+        conn.execute(sa.insert(t), [{name: row[name] for name in STATE_COLUMNS} for row in rows])
         generation = rows[0]["generation"]
-        first, last = min(row["from_position"] for row in rows), max(row["from_position"] for row in rows)
         found = {
             (row.incident_id, row.assertion_id, row.from_position, row.reported_from): row.id
             for row in conn.execute(
                 sa.select(t.c.id, t.c.incident_id, t.c.assertion_id, t.c.from_position, t.c.reported_from).where(
-                    t.c.generation == generation, t.c.from_position.between(first, last)
+                    t.c.id > highest, t.c.generation == generation
                 )
             )
         }
         ids = [
             found[(row["incident_id"], row["assertion_id"], row["from_position"], row["reported_from"])] for row in rows
         ]
+        conn.execute(
+            sa.insert(assertion_entries),
+            [
+                {"state_id": state_id, "entry": row["entry"], "search_text": row["search_text"]}
+                for state_id, row in zip(ids, rows, strict=True)
+            ],
+        )
         remember(conn, ids, [row["search_text"] for row in rows])
         outlets = [
             {"state_id": state_id, "outlet_folded": outlet}

@@ -20,7 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from app.projections.index.search import matching, search_text, storable, words
-from app.projections.index.tables import assertion_state_outlets, assertion_states, live_generation, reported_key
+from app.projections.index.tables import (
+    assertion_entries,
+    assertion_speakers,
+    assertion_state_outlets,
+    assertion_states,
+    live_generation,
+    reported_key,
+)
 from app.projections.timeline import Filters
 from events.names import name_key
 from events.published import parse_published
@@ -91,14 +98,10 @@ def _recorded(entry: Mapping[str, Any]) -> Key:
 
 
 def _sorts() -> dict[str, Sort]:
-    occurred = (
-        sa.func.coalesce(t.c.earliest, LAST),
-        sa.func.coalesce(t.c.latest, LAST),
-        t.c.incident_id,
-        t.c.recorded_version,
-    )
-    first = (sa.func.coalesce(t.c.first_reported_key, LAST), t.c.incident_id, t.c.recorded_version)
-    recorded = (sa.func.coalesce(t.c.recorded_key, LAST), t.c.incident_id, t.c.recorded_version)
+    last: Any = sa.literal_column(f"'{LAST}'")  # a literal, as an index's expression would be
+    occurred = (t.c.earliest_key, t.c.latest_key, t.c.incident_id, t.c.recorded_version)
+    first = (sa.func.coalesce(t.c.first_reported_key, last), t.c.incident_id, t.c.recorded_version)
+    recorded = (sa.func.coalesce(t.c.recorded_key, last), t.c.incident_id, t.c.recorded_version)
     sorts = {}
     for name, columns, key in (
         ("occurred", occurred, _occurred),
@@ -234,11 +237,30 @@ def _conditions(
     if narrowing.speakers is not None:
         where.append(t.c.speaker_key.in_(sorted(narrowing.speakers)) if narrowing.speakers else sa.false())
     if filters.attributed_to:
-        where.append(t.c.attributed_to_folded.contains(filters.attributed_to.lower(), autoescape=True))
+        part = filters.attributed_to.lower()
+        # The names holding the part are found among the speakers' names, their rows by their keys.
+        s = assertion_speakers
+        keys = sa.select(s.c.speaker_key).where(
+            s.c.generation == live_generation(), s.c.attributed_to_folded.contains(part, autoescape=True)
+        )
+        where.append(t.c.speaker_key.in_(keys))
+        where.append(t.c.attributed_to_folded.contains(part, autoescape=True))
     if filters.outlet:
         outlets = assertion_state_outlets
         where.append(sa.exists().where(outlets.c.state_id == t.c.id, outlets.c.outlet_folded == filters.outlet.lower()))
     return where
+
+
+def _few(filters: Filters, incidents: Collection[str], narrowing: Narrowing) -> bool:
+    """Whether the filters leave few of the rows: named incidents, words, a speaker, an outlet, disputed."""
+    return bool(
+        incidents
+        or narrowing.q
+        or narrowing.speakers is not None
+        or filters.attributed_to
+        or filters.outlet
+        or narrowing.disputed is True
+    )
 
 
 def _held_at(position: int, reported_as_of: datetime | None) -> Any:
@@ -280,9 +302,11 @@ class AssertionIndex:
         ]
         if incidents:
             after_where.append(t.c.incident_id.in_(sorted(incidents)))
+        e = assertion_entries
         with self.engine.connect() as conn:
             after = conn.execute(
-                sa.select(t.c.incident_id, t.c.assertion_id, t.c.entry)
+                sa.select(t.c.incident_id, t.c.assertion_id, e.c.entry)
+                .join(e, e.c.state_id == t.c.id)
                 .where(*after_where)
                 .order_by(t.c.incident_id, t.c.assertion_id)
             ).all()
@@ -291,7 +315,9 @@ class AssertionIndex:
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 for row in conn.execute(
-                    sa.select(t.c.incident_id, t.c.assertion_id, t.c.entry).where(
+                    sa.select(t.c.incident_id, t.c.assertion_id, e.c.entry)
+                    .join(e, e.c.state_id == t.c.id)
+                    .where(
                         _held_at(since.position, since.reported_as_of),
                         sa.tuple_(t.c.incident_id, t.c.assertion_id).in_(chunk),
                     )
@@ -320,17 +346,44 @@ class AssertionIndex:
             position = cursor.position
         where = _conditions(position, filters, incidents, narrowing, self.engine, reported_as_of)
         columns = sort.columns
-        query = sa.select(t.c.entry).where(*where).order_by(*(c.desc() if sort.descending else c for c in columns))
+        ordering = [c.desc() if sort.descending else c for c in columns]
+        # The page is chosen from the narrow rows alone (by an index's entries where one serves),
+        # and only its own entries are read. Where the filters leave few rows, the total is counted
+        # in the same pass (a window over every match, before the page is cut from them); else by
+        # a count of its own, which an index's entries answer, while the page walks an order.
+        one_pass = cursor is None and limit is not None and _few(filters, incidents, narrowing)
+        counted = (sa.func.count().over().label("total"),) if one_pass else ()
+        chosen = (
+            sa.select(t.c.id, *(c.label(f"k{n}") for n, c in enumerate(columns)), *counted)
+            .where(*where)
+            .order_by(*ordering)
+        )
         if limit is not None:
-            query = query.limit(limit + 1)
+            chosen = chosen.limit(limit + 1)
         if cursor is not None:
             row, after = sa.tuple_(*columns), sa.tuple_(*cursor.after)
-            query = query.where(row < after if sort.descending else row > after)
+            chosen = chosen.where(row < after if sort.descending else row > after)
         else:
-            query = query.offset(offset)
+            chosen = chosen.offset(offset)
+        page = chosen.subquery()
+        keys = [page.c[f"k{n}"] for n in range(len(columns))]
+        query = (
+            sa.select(assertion_entries.c.entry, *((page.c.total,) if one_pass else ()))
+            .join(page, page.c.id == assertion_entries.c.state_id)
+            .order_by(*(k.desc() if sort.descending else k for k in keys))
+        )
+        count = sa.select(sa.func.count()).select_from(t).where(*where)
         with self.engine.connect() as conn:
-            total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar_one()
-            found = list(conn.execute(query).scalars())
+            if one_pass:
+                rows = conn.execute(query).all()
+                found = [row.entry for row in rows]
+                if rows:
+                    total = rows[0].total
+                else:  # past the last match, or none: the window saw no row
+                    total = conn.execute(count).scalar_one() if offset else 0
+            else:
+                total = conn.execute(count).scalar_one()
+                found = list(conn.execute(query).scalars())
         more = limit is not None and len(found) > limit
         found = found[:limit]
         next_cursor = Cursor(position, sort.key(found[-1]), sort.name).encode() if more and found else None

@@ -23,7 +23,13 @@ import sqlalchemy as sa
 from app.db import writer
 from app.projections.index.projector import BATCH, INDEX_VERSION, Projector
 from app.projections.index.search import forget_generation
-from app.projections.index.tables import assertion_index_checkpoint, assertion_state_outlets, assertion_states
+from app.projections.index.tables import (
+    assertion_entries,
+    assertion_index_checkpoint,
+    assertion_speakers,
+    assertion_state_outlets,
+    assertion_states,
+)
 from app.projections.reader import Timelines
 from app.store import EventStore
 
@@ -108,5 +114,7 @@ def _drop(engine: sa.Engine, generation: int) -> None:
         forget_generation(conn, generation)
         ids = sa.select(assertion_states.c.id).where(assertion_states.c.generation == generation)
         conn.execute(sa.delete(assertion_state_outlets).where(assertion_state_outlets.c.state_id.in_(ids)))
+        conn.execute(sa.delete(assertion_entries).where(assertion_entries.c.state_id.in_(ids)))
+        conn.execute(sa.delete(assertion_speakers).where(assertion_speakers.c.generation == generation))
         conn.execute(sa.delete(assertion_states).where(assertion_states.c.generation == generation))
         conn.execute(sa.delete(assertion_index_checkpoint).where(checkpoints.id == generation))

@@ -1,7 +1,7 @@
 """Full-text search of the index's rows (headline, text and quotes): the projection's other seam.
 
 SQLite: an FTS5 table (unicode61, diacritics removed) holding each row's words under its id.
-PostgreSQL: a GIN index on `to_tsvector('simple', search_text)`. Both match every word of the
+PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` of assertion_entries. Both match every word of the
 query, case-insensitively and without stemming, so "shot" does not find "shooting" on either.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from app.projections.index.tables import assertion_states
+from app.projections.index.tables import assertion_entries, assertion_states
 
 FTS_TABLE = "assertion_states_fts"
 _WORD = re.compile(r"\w+")
@@ -53,7 +53,8 @@ def forget_generation(conn: Connection, generation: int) -> None:
         conn.execute(
             sa.text(
                 f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, search_text) "
-                "SELECT 'delete', id, search_text FROM assertion_states WHERE generation = :generation"
+                "SELECT 'delete', e.state_id, e.search_text FROM assertion_entries e "
+                "JOIN assertion_states s ON s.id = e.state_id WHERE s.generation = :generation"
             ),
             {"generation": generation},
         )
@@ -83,7 +84,9 @@ def matching(engine: Engine, query: str) -> Any:
             .select_from(sa.table(FTS_TABLE))
             .where(sa.text(f"{FTS_TABLE} MATCH :phrase").bindparams(phrase=phrase))
         )
+    e = assertion_entries
     vector = sa.func.to_tsvector(
-        sa.literal_column("'simple'::regconfig"), sa.func.coalesce(assertion_states.c.search_text, "")
+        sa.literal_column("'simple'::regconfig"), sa.func.coalesce(e.c.search_text, sa.literal_column("''"))
     )
-    return vector.op("@@")(sa.func.plainto_tsquery(sa.literal_column("'simple'::regconfig"), " ".join(found)))
+    tsquery = sa.func.plainto_tsquery(sa.literal_column("'simple'::regconfig"), " ".join(found))
+    return assertion_states.c.id.in_(sa.select(e.c.state_id).where(vector.op("@@")(tsquery)))
