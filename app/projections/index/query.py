@@ -209,6 +209,7 @@ def _conditions(
     narrowing: Narrowing,
     engine: Engine,
     reported_as_of: datetime | None = None,
+    named_keys: Collection[str] | None = None,
 ) -> list[Any]:
     where: list[Any] = [_held_at(position, reported_as_of)]
     if incidents:
@@ -237,18 +238,26 @@ def _conditions(
     if narrowing.speakers is not None:
         where.append(t.c.speaker_key.in_(sorted(narrowing.speakers)) if narrowing.speakers else sa.false())
     if filters.attributed_to:
-        part = filters.attributed_to.lower()
-        # The names holding the part are found among the speakers' names, their rows by their keys.
-        s = assertion_speakers
-        keys = sa.select(s.c.speaker_key).where(
-            s.c.generation == live_generation(), s.c.attributed_to_folded.contains(part, autoescape=True)
-        )
-        where.append(t.c.speaker_key.in_(keys))
-        where.append(t.c.attributed_to_folded.contains(part, autoescape=True))
+        # The rows of the speakers whose names hold the part (found first: `speakers_named`), by their keys.
+        where.append(t.c.speaker_key.in_(sorted(named_keys or ())) if named_keys else sa.false())
+        where.append(t.c.attributed_to_folded.contains(filters.attributed_to.lower(), autoescape=True))
     if filters.outlet:
         outlets = assertion_state_outlets
         where.append(sa.exists().where(outlets.c.state_id == t.c.id, outlets.c.outlet_folded == filters.outlet.lower()))
     return where
+
+
+def speakers_named(conn: Any, part: str) -> set[str]:
+    """The keys of the speakers the live generation names with `part` in the name (a few rows: a
+    list of them lets each backend's planner find their rows by the speaker index)."""
+    s = assertion_speakers
+    return set(
+        conn.execute(
+            sa.select(s.c.speaker_key).where(
+                s.c.generation == live_generation(), s.c.attributed_to_folded.contains(part.lower(), autoescape=True)
+            )
+        ).scalars()
+    )
 
 
 def _few(filters: Filters, incidents: Collection[str], narrowing: Narrowing) -> bool:
@@ -344,20 +353,27 @@ class AssertionIndex:
             if cursor.sort != sort.name:
                 raise InvalidCursor(_NOT_OURS)
             position = cursor.position
-        where = _conditions(position, filters, incidents, narrowing, self.engine, reported_as_of)
+        with self.engine.connect() as conn:
+            named = speakers_named(conn, filters.attributed_to) if filters.attributed_to else None
+        where = _conditions(position, filters, incidents, narrowing, self.engine, reported_as_of, named)
         columns = sort.columns
         ordering = [c.desc() if sort.descending else c for c in columns]
         # The page is chosen from the narrow rows alone (by an index's entries where one serves),
-        # and only its own entries are read. Where the filters leave few rows, the total is counted
-        # in the same pass (a window over every match, before the page is cut from them); else by
-        # a count of its own, which an index's entries answer, while the page walks an order.
+        # and only its own entries are read. Where the filters leave few rows, the matches are
+        # found once (materialized: found by the filters' own index, not by walking the order),
+        # then counted and sorted; else the total is a count of its own, which an index's entries
+        # answer, while the page walks an order.
         one_pass = cursor is None and limit is not None and _few(filters, incidents, narrowing)
-        counted = (sa.func.count().over().label("total"),) if one_pass else ()
-        chosen = (
-            sa.select(t.c.id, *(c.label(f"k{n}") for n, c in enumerate(columns)), *counted)
-            .where(*where)
-            .order_by(*ordering)
-        )
+        labelled = [c.label(f"k{n}") for n, c in enumerate(columns)]
+        extra: tuple[Any, ...] = ()
+        if one_pass:
+            matched = sa.select(t.c.id, *labelled).where(*where).cte("matched").prefix_with("MATERIALIZED")
+            found_keys = [matched.c[f"k{n}"] for n in range(len(columns))]
+            total_of = sa.select(sa.func.count()).select_from(matched).scalar_subquery().label("total")
+            chosen = sa.select(matched.c.id, *(k.label(f"k{n}") for n, k in enumerate(found_keys)), total_of)
+            chosen = chosen.order_by(*(k.desc() if sort.descending else k for k in found_keys))
+        else:
+            chosen = sa.select(t.c.id, *labelled).where(*where).order_by(*ordering)
         if limit is not None:
             chosen = chosen.limit(limit + 1)
         if cursor is not None:
@@ -366,9 +382,11 @@ class AssertionIndex:
         else:
             chosen = chosen.offset(offset)
         page = chosen.subquery()
+        if one_pass:
+            extra = (page.c.total,)
         keys = [page.c[f"k{n}"] for n in range(len(columns))]
         query = (
-            sa.select(assertion_entries.c.entry, *((page.c.total,) if one_pass else ()))
+            sa.select(assertion_entries.c.entry, *extra)
             .join(page, page.c.id == assertion_entries.c.state_id)
             .order_by(*(k.desc() if sort.descending else k for k in keys))
         )
