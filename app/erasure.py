@@ -23,12 +23,7 @@ from app.intake.articles import Articles
 from app.intake.tables import article_keys
 from app.projections.index.rebuild import rebuild
 from app.projections.index.search import compact
-from app.projections.index.tables import (
-    assertion_entries,
-    assertion_speakers,
-    assertion_state_outlets,
-    assertion_states,
-)
+from app.projections.index.tables import PROJECTED
 from app.projections.reader import Timelines
 from app.store import EventStore, NewEvent
 from app.store.store import SEALED_KEYS
@@ -42,10 +37,7 @@ SCRUBBED = (
     person_keys.name,
     article_keys.name,
     snapshots.name,
-    assertion_states.name,
-    assertion_entries.name,
-    assertion_speakers.name,
-    assertion_state_outlets.name,
+    *(table.name for table in PROJECTED),
 )
 
 

@@ -207,6 +207,10 @@ def test_the_index_answers_what_the_fold_answers(store, data):
         page = index.page(position, filters, limit=1000, narrowing=narrowing, reported_as_of=reported, sort=sort)
         assert page.assertions == expected
         assert page.total == len(expected)
+        beyond = index.page(
+            position, filters, limit=5, offset=len(expected), narrowing=narrowing, reported_as_of=reported, sort=sort
+        )
+        assert beyond.assertions == [] and beyond.total == len(expected)  # past the last match
 
         # What changed between two cut-offs is what differs between the folds at both.
         everything = Filters(include_retracted=True)

@@ -45,8 +45,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from app.db import writer
 from app.projections.index.query import LAST, first_reported_key, recorded_key, speaker_key
-from app.projections.index.search import forget_all, remember, search_text, storable
+from app.projections.index.search import forget_all, forget_generation, remember, search_text, storable
 from app.projections.index.tables import (
+    PROJECTED,
     assertion_entries,
     assertion_index_checkpoint,
     assertion_speakers,
@@ -71,6 +72,22 @@ CACHED_ASSERTIONS = 5_000
 
 
 STATE_COLUMNS = tuple(column.name for column in assertion_states.columns if column.name != "id")
+
+
+def forget_rows(conn: Connection, generation: int | None = None) -> None:
+    """Delete the index's rows, of one generation or of every one, with all that is read off them."""
+    if generation is None:
+        forget_all(conn)
+        for table in PROJECTED:
+            conn.execute(sa.delete(table))
+        return
+    forget_generation(conn, generation)  # first: SQLite's contentless search is told the words again
+    t = assertion_states
+    ids = sa.select(t.c.id).where(t.c.generation == generation)
+    conn.execute(sa.delete(assertion_state_outlets).where(assertion_state_outlets.c.state_id.in_(ids)))
+    conn.execute(sa.delete(assertion_entries).where(assertion_entries.c.state_id.in_(ids)))
+    conn.execute(sa.delete(assertion_speakers).where(assertion_speakers.c.generation == generation))
+    conn.execute(sa.delete(t).where(t.c.generation == generation))
 
 
 class CheckpointMoved(Exception):
@@ -291,11 +308,7 @@ class Projector:
                     row.projection_version,
                     INDEX_VERSION,
                 )
-            conn.execute(sa.delete(assertion_state_outlets))
-            conn.execute(sa.delete(assertion_entries))
-            conn.execute(sa.delete(assertion_speakers))
-            conn.execute(sa.delete(assertion_states))
-            forget_all(conn)
+            forget_rows(conn)
             conn.execute(sa.delete(assertion_index_checkpoint))
             conn.execute(
                 sa.insert(assertion_index_checkpoint).values(

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from app.projections.index.search import matching, search_text, storable, words
 from app.projections.index.tables import (
@@ -98,10 +98,9 @@ def _recorded(entry: Mapping[str, Any]) -> Key:
 
 
 def _sorts() -> dict[str, Sort]:
-    last: Any = sa.literal_column(f"'{LAST}'")  # a literal, as an index's expression would be
     occurred = (t.c.earliest_key, t.c.latest_key, t.c.incident_id, t.c.recorded_version)
-    first = (sa.func.coalesce(t.c.first_reported_key, last), t.c.incident_id, t.c.recorded_version)
-    recorded = (sa.func.coalesce(t.c.recorded_key, last), t.c.incident_id, t.c.recorded_version)
+    first = (sa.func.coalesce(t.c.first_reported_key, LAST), t.c.incident_id, t.c.recorded_version)
+    recorded = (sa.func.coalesce(t.c.recorded_key, LAST), t.c.incident_id, t.c.recorded_version)
     sorts = {}
     for name, columns, key in (
         ("occurred", occurred, _occurred),
@@ -247,7 +246,7 @@ def _conditions(
     return where
 
 
-def speakers_named(conn: Any, part: str) -> set[str]:
+def speakers_named(conn: Connection, part: str) -> set[str]:
     """The keys of the speakers the live generation names with `part` in the name (a few rows: a
     list of them lets each backend's planner find their rows by the speaker index)."""
     s = assertion_speakers
@@ -355,25 +354,45 @@ class AssertionIndex:
             position = cursor.position
         with self.engine.connect() as conn:
             named = speakers_named(conn, filters.attributed_to) if filters.attributed_to else None
-        where = _conditions(position, filters, incidents, narrowing, self.engine, reported_as_of, named)
+            where = _conditions(position, filters, incidents, narrowing, self.engine, reported_as_of, named)
+            total, found = self._read_page(conn, where, limit, offset, cursor, narrowing, filters, incidents, sort)
+        more = limit is not None and len(found) > limit
+        found = found[:limit]
+        next_cursor = Cursor(position, sort.key(found[-1]), sort.name).encode() if more and found else None
+        return IndexPage(position, total, found, next_cursor)
+
+    @staticmethod
+    def _read_page(
+        conn: Connection,
+        where: list[Any],
+        limit: int | None,
+        offset: int,
+        cursor: Cursor | None,
+        narrowing: Narrowing,
+        filters: Filters,
+        incidents: Collection[str],
+        sort: Sort,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """The total of the matches and the page's entries (one more than `limit`, if there is more).
+
+        The page is chosen from the narrow rows alone (by an index's entries where one serves), and
+        only its own entries are read. Where the filters leave few rows, the matches are found once
+        (materialized: found by the filters' own index, not by walking the order), then counted
+        and sorted; else the total is a count of its own, which an index's entries answer, while
+        the page walks an order.
+        """
         columns = sort.columns
-        ordering = [c.desc() if sort.descending else c for c in columns]
-        # The page is chosen from the narrow rows alone (by an index's entries where one serves),
-        # and only its own entries are read. Where the filters leave few rows, the matches are
-        # found once (materialized: found by the filters' own index, not by walking the order),
-        # then counted and sorted; else the total is a count of its own, which an index's entries
-        # answer, while the page walks an order.
         one_pass = cursor is None and limit is not None and _few(filters, incidents, narrowing)
         labelled = [c.label(f"k{n}") for n, c in enumerate(columns)]
-        extra: tuple[Any, ...] = ()
         if one_pass:
             matched = sa.select(t.c.id, *labelled).where(*where).cte("matched").prefix_with("MATERIALIZED")
-            found_keys = [matched.c[f"k{n}"] for n in range(len(columns))]
+            keys = [matched.c[f"k{n}"] for n in range(len(columns))]
             total_of = sa.select(sa.func.count()).select_from(matched).scalar_subquery().label("total")
-            chosen = sa.select(matched.c.id, *(k.label(f"k{n}") for n, k in enumerate(found_keys)), total_of)
-            chosen = chosen.order_by(*(k.desc() if sort.descending else k for k in found_keys))
+            chosen = sa.select(matched.c.id, *(k.label(f"k{n}") for n, k in enumerate(keys)), total_of)
         else:
-            chosen = sa.select(t.c.id, *labelled).where(*where).order_by(*ordering)
+            keys = list(columns)
+            chosen = sa.select(t.c.id, *labelled).where(*where)
+        chosen = chosen.order_by(*(k.desc() if sort.descending else k for k in keys))
         if limit is not None:
             chosen = chosen.limit(limit + 1)
         if cursor is not None:
@@ -382,27 +401,16 @@ class AssertionIndex:
         else:
             chosen = chosen.offset(offset)
         page = chosen.subquery()
-        if one_pass:
-            extra = (page.c.total,)
-        keys = [page.c[f"k{n}"] for n in range(len(columns))]
         query = (
-            sa.select(assertion_entries.c.entry, *extra)
+            sa.select(assertion_entries.c.entry, *((page.c.total,) if one_pass else ()))
             .join(page, page.c.id == assertion_entries.c.state_id)
-            .order_by(*(k.desc() if sort.descending else k for k in keys))
+            .order_by(*(page.c[f"k{n}"].desc() if sort.descending else page.c[f"k{n}"] for n in range(len(columns))))
         )
         count = sa.select(sa.func.count()).select_from(t).where(*where)
-        with self.engine.connect() as conn:
-            if one_pass:
-                rows = conn.execute(query).all()
-                found = [row.entry for row in rows]
-                if rows:
-                    total = rows[0].total
-                else:  # past the last match, or none: the window saw no row
-                    total = conn.execute(count).scalar_one() if offset else 0
-            else:
-                total = conn.execute(count).scalar_one()
-                found = list(conn.execute(query).scalars())
-        more = limit is not None and len(found) > limit
-        found = found[:limit]
-        next_cursor = Cursor(position, sort.key(found[-1]), sort.name).encode() if more and found else None
-        return IndexPage(position, total, found, next_cursor)
+        if not one_pass:
+            return conn.execute(count).scalar_one(), list(conn.execute(query).scalars())
+        rows = conn.execute(query).all()
+        if rows:
+            return rows[0].total, [row.entry for row in rows]
+        # Past the last match, or none: no row carried the total.
+        return (conn.execute(count).scalar_one() if offset else 0), []

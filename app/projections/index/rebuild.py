@@ -21,15 +21,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.db import writer
-from app.projections.index.projector import BATCH, INDEX_VERSION, Projector
-from app.projections.index.search import forget_generation
-from app.projections.index.tables import (
-    assertion_entries,
-    assertion_index_checkpoint,
-    assertion_speakers,
-    assertion_state_outlets,
-    assertion_states,
-)
+from app.projections.index.projector import BATCH, INDEX_VERSION, Projector, forget_rows
+from app.projections.index.tables import assertion_index_checkpoint
 from app.projections.reader import Timelines
 from app.store import EventStore
 
@@ -111,10 +104,5 @@ def _swap(engine: sa.Engine, live: int, fresh: int) -> bool:
 
 def _drop(engine: sa.Engine, generation: int) -> None:
     with writer(engine.connect()) as conn, conn.begin():
-        forget_generation(conn, generation)
-        ids = sa.select(assertion_states.c.id).where(assertion_states.c.generation == generation)
-        conn.execute(sa.delete(assertion_state_outlets).where(assertion_state_outlets.c.state_id.in_(ids)))
-        conn.execute(sa.delete(assertion_entries).where(assertion_entries.c.state_id.in_(ids)))
-        conn.execute(sa.delete(assertion_speakers).where(assertion_speakers.c.generation == generation))
-        conn.execute(sa.delete(assertion_states).where(assertion_states.c.generation == generation))
+        forget_rows(conn, generation)
         conn.execute(sa.delete(assertion_index_checkpoint).where(checkpoints.id == generation))

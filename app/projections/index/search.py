@@ -1,8 +1,9 @@
 """Full-text search of the index's rows (headline, text and quotes): the projection's other seam.
 
 SQLite: an FTS5 table (unicode61, diacritics removed) holding each row's words under its id.
-PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` of assertion_entries. Both match every word of the
-query, case-insensitively and without stemming, so "shot" does not find "shooting" on either.
+PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` of assertion_entries. Both match
+every word of the query, case-insensitively and without stemming, so "shot" does not find
+"shooting" on either.
 """
 
 from __future__ import annotations

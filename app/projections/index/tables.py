@@ -76,9 +76,10 @@ assertion_states = sa.Table(
     sa.Column("generation", sa.Integer, nullable=False, server_default="1"),
     sa.Index(None, "incident_id", "assertion_id", "generation", "to_position"),
     # The rows valid at a position are found in an index's entries, without reading the rows: each
-    # index below ends with the columns that say when a row held (and its status, which every
-    # answer filters on). One walks the default order, so a first page reads a page of entries; the
-    # others lead with what the analysts' commonest questions narrow by (a speaker, disputed).
+    # index below holds the columns that say when a row held (and its status, which every answer
+    # filters on). One walks the default order, so a first page reads a page of entries; the others
+    # lead with what the analysts' commonest questions narrow by (a speaker, disputed) and hold the
+    # default order's keys, so the page is chosen from their entries alone.
     sa.Index("ix_assertion_states_occurred", *ORDER, *HELD),
     sa.Index("ix_assertion_states_speaker", "speaker_key", *HELD, *ORDER),
     sa.Index("ix_assertion_states_disputed", "disputed", *HELD, *ORDER),
@@ -114,6 +115,9 @@ assertion_state_outlets = sa.Table(
     sa.Column("outlet_folded", sa.String(300), nullable=False),
     sa.PrimaryKeyConstraint("outlet_folded", "state_id"),
 )
+
+# Every table holding the index's rows or what is read off them (those keyed by a row first).
+PROJECTED = (assertion_state_outlets, assertion_entries, assertion_speakers, assertion_states)
 
 assertion_index_checkpoint = sa.Table(
     "assertion_index_checkpoint",
