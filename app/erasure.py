@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from app.intake.articles import Articles
 from app.intake.tables import article_keys
 from app.projections.index.rebuild import rebuild
-from app.projections.index.search import compact
+from app.projections.index.search import TEXT_TABLES, compact
 from app.projections.index.tables import PROJECTED
 from app.projections.reader import Timelines
 from app.store import EventStore, NewEvent
@@ -38,6 +38,7 @@ SCRUBBED = (
     article_keys.name,
     snapshots.name,
     *(table.name for table in PROJECTED),
+    *TEXT_TABLES,
 )
 
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from app.projections.index import projector as projector_module
 from app.projections.index.projector import CACHED_ASSERTIONS, FoldedIncidents, Projector
 from app.projections.index.query import SORTS, AssertionIndex, Cursor, Moment, Narrowing, sort_key, sorted_answers
+from app.projections.index.search import current_words
 from app.projections.index.tables import assertion_entries, assertion_state_outlets, assertion_states
 from app.projections.reader import Timelines
 from app.projections.snapshots import SnapshotStore
@@ -39,6 +40,8 @@ SPEAKERS = [
 ]
 OUTLETS = ["CNN", "FOX 9", "Sky News", "The New York Times"]
 KINDS = ["shooting", "official_statement", "investigation"]
+WORDS = ["Body camera footage", "body-camera", "Camera crews", "no footage"]
+QUERIES = [None, "body camera", "footage", "Camera", "nothing matches"]
 # Shrinking a history that lives in a database takes minutes; the failing draws are printed as they are.
 NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate]
 
@@ -55,14 +58,17 @@ def step(draw, incidents: list[str]):
             "assertion_id": target,
             "kind": draw(st.sampled_from(KINDS)),
             "occurred": draw(st.sampled_from(OCCURRED)),
-            "headline": f"h-{draw(st.integers(0, 99))}",
+            "headline": f"h-{draw(st.integers(0, 99))} {draw(st.sampled_from(WORDS))}",
             "attributed_to": draw(st.sampled_from(SPEAKERS)),
             "actors": [],
             "sources": [{"outlet": draw(st.sampled_from(OUTLETS))}],
         }
         return incident, NewEvent("AssertionRecorded", data, schema_version=2, reported_at=reported_at)
     if choice == "source":
-        data = {"assertion_id": target, "source": {"outlet": draw(st.sampled_from(OUTLETS))}}
+        source = {"outlet": draw(st.sampled_from(OUTLETS))}
+        if quote := draw(st.sampled_from([None, *WORDS])):
+            source["quote"] = quote
+        data = {"assertion_id": target, "source": source}
         return incident, NewEvent("SourceAttached", data, reported_at=reported_at)
     if choice == "dispute":
         other = f"a{draw(st.integers(min_value=0, max_value=5))}"
@@ -73,7 +79,7 @@ def step(draw, incidents: list[str]):
         field = draw(st.sampled_from(["occurred", "headline", "kind", "attributed_to"]))
         value = {
             "occurred": st.sampled_from(OCCURRED),
-            "headline": st.just(f"revised-{draw(st.integers(0, 99))}"),
+            "headline": st.sampled_from(WORDS).map(lambda words: f"revised {words}"),
             "kind": st.sampled_from(KINDS),
             "attributed_to": st.sampled_from(SPEAKERS[1:]),
         }[field]
@@ -114,6 +120,7 @@ narrowings = st.builds(
     status=st.sampled_from([None, "active", "retracted"]),
     rank=st.sampled_from([None, "preferred", "normal"]),
     min_sources=st.sampled_from([None, 0, 2]),
+    q=st.sampled_from(QUERIES),
 )
 
 
@@ -171,6 +178,24 @@ def every_row(engine) -> list[tuple]:
     return [tuple(row) for row in states] + [("outlets", outlets)]
 
 
+def assert_current_words_are_the_current_rows(engine) -> None:
+    """PostgreSQL keeps the words of the rows neither replaced nor cut off by a later report apart
+    (app.projections.index.search): exactly those rows, of every generation."""
+    if engine.dialect.name != "postgresql":
+        return
+    t = assertion_states
+    with engine.connect() as conn:
+        held = conn.execute(
+            sa.select(current_words.c.state_id, current_words.c.generation, current_words.c.search_text)
+        ).all()
+        current = conn.execute(
+            sa.select(t.c.id, t.c.generation, assertion_entries.c.search_text)
+            .join(assertion_entries, assertion_entries.c.state_id == t.c.id)
+            .where(t.c.to_position.is_(None), t.c.reported_to.is_(None))
+        ).all()
+    assert sorted(map(tuple, held)) == sorted(map(tuple, current))
+
+
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 @settings(
     max_examples=examples(40),
@@ -192,10 +217,12 @@ def test_the_index_answers_what_the_fold_answers(store, data):
             projector.catch_up()  # now and then while the log grows, as in a live service
     head = projector.catch_up()
     assert head == store.head_position()
+    assert_current_words_are_the_current_rows(store.engine)
 
     index = AssertionIndex(store.engine)
     for _ in range(3):
-        position = start + data.draw(st.integers(min_value=0, max_value=head - start))
+        # The index's own position (where a text query reads the current rows' words) or any earlier one.
+        position = start + data.draw(st.one_of(st.just(head - start), st.integers(min_value=0, max_value=head - start)))
         filters = data.draw(filters_strategy)
         narrowing = data.draw(narrowings)
         # A publication cut-off: none, or an hour of the drawn reports (on one, between two, or past all).
@@ -273,15 +300,15 @@ def test_a_projector_failing_mid_batch_and_restarted_ends_with_the_same_rows(sto
     monkeypatch.setattr(Projector, "_insert", staticmethod(real_insert))
     projector_for(store, batch=batch).catch_up()  # a new process, starting from the checkpoint
     reference_db_rows = every_row(store.engine)
+    assert_current_words_are_the_current_rows(store.engine)
 
     # The same log projected in one go from nothing gives the same rows.
     with store.engine.begin() as conn:
-        conn.execute(sa.delete(assertion_state_outlets))
-        conn.execute(sa.delete(assertion_entries))
-        conn.execute(sa.delete(assertion_states))
+        projector_module.forget_rows(conn)
         conn.execute(sa.update(projector_module.assertion_index_checkpoint).values(position=0))
     projector_for(store, batch=1000).catch_up()
     assert every_row(store.engine) == reference_db_rows
+    assert_current_words_are_the_current_rows(store.engine)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -449,12 +476,14 @@ def test_a_rebuild_equals_the_live_copy_and_replaces_it(store, data):
     assert (rebuilt.replaced, rebuilt.position) == (generation[0], store.head_position())
     assert every_row(store.engine) == before
     assert generations(store.engine) == [(rebuilt.generation, True), ("rows in", [rebuilt.generation])]
+    assert_current_words_are_the_current_rows(store.engine)
 
     # The live projector goes on in the new generation.
     incident, event = data.draw(step(incidents))
     store.append(incident, [event])
     assert live.catch_up() == store.head_position()
     assert generations(store.engine)[-1] == ("rows in", [rebuilt.generation])
+    assert_current_words_are_the_current_rows(store.engine)
     filters = Filters(include_retracted=True)
     page = AssertionIndex(store.engine).page(store.head_position(), filters, limit=None)
     assert page.assertions == folded(store, store.head_position(), filters)
@@ -524,3 +553,47 @@ def test_a_rebuild_while_writers_append_and_the_live_index_serves(store):
     filters = Filters(include_retracted=True)
     page = AssertionIndex(store.engine).page(store.head_position(), filters, limit=None)
     assert page.assertions == folded(store, store.head_position(), filters)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_an_index_projected_before_the_current_words_were_kept_apart_is_searched_the_same(store):
+    """Migration 0014 fills PostgreSQL's table of the current rows' words from the rows already projected."""
+    from alembic import command
+
+    from app.db import alembic_config
+
+    incidents = open_incidents(store, 2)
+    for number in range(12):
+        store.append(
+            incidents[number % 2],
+            [
+                NewEvent(
+                    "AssertionRecorded",
+                    {
+                        "assertion_id": f"a{number % 5}",
+                        "kind": "official_statement",
+                        "occurred": "2026-01-24",
+                        "headline": f"{WORDS[number % len(WORDS)]} {number}",
+                        "sources": [{"outlet": "CNN"}],
+                    },
+                    schema_version=2,
+                    reported_at=BASE + timedelta(hours=number),
+                )
+            ]
+            if number < 10
+            else [
+                NewEvent("SourceAttached", {"assertion_id": "a1", "source": {"outlet": "FOX 9", "quote": "footage"}})
+            ],
+        )
+    head = projector_for(store, batch=3).catch_up()
+    url = store.engine.url.render_as_string(hide_password=False)
+    store.engine.dispose()
+    command.downgrade(alembic_config(url), "0013")
+    command.upgrade(alembic_config(url), "head")
+    assert_current_words_are_the_current_rows(store.engine)
+    index = AssertionIndex(store.engine)
+    for query in QUERIES:
+        narrowing = Narrowing(q=query)
+        assert index.page(head, Filters(), limit=100, narrowing=narrowing).assertions == folded(
+            store, head, Filters(), narrowing
+        )

@@ -45,7 +45,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from app.db import writer
 from app.projections.index.query import LAST, first_reported_key, recorded_key, speaker_key
-from app.projections.index.search import forget_all, forget_generation, remember, search_text, storable
+from app.projections.index.search import forget_all, forget_closed, forget_generation, remember, search_text, storable
 from app.projections.index.tables import (
     PROJECTED,
     assertion_entries,
@@ -430,6 +430,7 @@ class Projector:
             if moved.rowcount != 1:
                 raise CheckpointMoved()
             self._close(conn, to_close)
+            forget_closed(conn, to_close)
             self._insert(conn, rows_in_order)
             self._name_speakers(conn, generation, rows_in_order)
         for span in written:
@@ -534,7 +535,7 @@ class Projector:
                 for state_id, row in zip(ids, rows, strict=True)
             ],
         )
-        remember(conn, ids, [row["search_text"] for row in rows])
+        remember(conn, generation, ids, rows)
         outlets = [
             {"state_id": state_id, "outlet_folded": outlet}
             for state_id, row in zip(ids, rows, strict=True)

@@ -233,7 +233,7 @@ def _conditions(
     if narrowing.min_sources is not None:
         where.append(t.c.source_count >= narrowing.min_sources)
     if narrowing.q:
-        where.append(matching(engine, narrowing.q))
+        where.append(matching(engine, narrowing.q, position, reported_as_of))
     if narrowing.speakers is not None:
         where.append(t.c.speaker_key.in_(sorted(narrowing.speakers)) if narrowing.speakers else sa.false())
     if filters.attributed_to:

@@ -1,8 +1,11 @@
 """Full-text search of the index's rows (headline, text and quotes): the projection's other seam.
 
 SQLite: an FTS5 table (unicode61, diacritics removed) holding each row's words under its id.
-PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` of assertion_entries. Both match
-every word of the query, case-insensitively and without stemming, so "shot" does not find
+PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` of assertion_entries, and the same
+over assertion_current_words, which holds the words of the rows current at the index's position
+only (not yet replaced, and not cut off by a later report): a query at that position, the usual
+one, looks there, finding one row per matching assertion rather than every row it ever had. Both
+match every word of the query, case-insensitively and without stemming, so "shot" does not find
 "shooting" on either.
 """
 
@@ -10,14 +13,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from app.projections.index.tables import assertion_entries, assertion_states
+from app.projections.index.tables import assertion_entries, assertion_index_checkpoint, assertion_states
 
 FTS_TABLE = "assertion_states_fts"
+CURRENT_WORDS = "assertion_current_words"
+# The search structures outside the models that hold text (an erasure scrubs them), PostgreSQL's.
+TEXT_TABLES = (CURRENT_WORDS,)
+current_words = sa.table(
+    CURRENT_WORDS, sa.column("state_id", sa.BigInteger), sa.column("generation", sa.Integer), sa.column("search_text")
+)
 _WORD = re.compile(r"\w+")
 
 
@@ -39,12 +49,39 @@ def words(query: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(query)]
 
 
-def remember(conn: Connection, ids: Sequence[int], texts: Sequence[str]) -> None:
-    """Index newly written rows' words (PostgreSQL's expression index needs nothing)."""
-    if conn.dialect.name == "sqlite" and ids:
+def remember(conn: Connection, generation: int, ids: Sequence[int], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Index newly written rows' words (`rows`: the state rows, in the order of `ids`)."""
+    if not ids:
+        return
+    if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
-            f"INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (?, ?)", list(zip(ids, texts, strict=True))
+            f"INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (?, ?)",
+            [(state_id, row["search_text"]) for state_id, row in zip(ids, rows, strict=True)],
         )
+        return
+    current = [
+        {"state_id": state_id, "generation": generation, "search_text": row["search_text"]}
+        for state_id, row in zip(ids, rows, strict=True)
+        if row["to_position"] is None and row["reported_to"] is None
+    ]
+    if current:
+        conn.execute(sa.insert(current_words), current)
+
+
+def forget_closed(conn: Connection, closed: Sequence[Mapping[str, Any]]) -> None:
+    """Take the words of rows just replaced (their to_position just set: `Projector._close`'s keys)
+    out of the current rows' (PostgreSQL)."""
+    if conn.dialect.name == "sqlite" or not closed:
+        return
+    t = assertion_states
+    replaced = sa.select(t.c.id).where(
+        t.c.generation == sa.bindparam("k_generation"),
+        t.c.incident_id == sa.bindparam("k_incident"),
+        t.c.assertion_id == sa.bindparam("k_assertion"),
+        t.c.reported_from == sa.bindparam("k_from"),
+        t.c.to_position == sa.bindparam("k_to"),
+    )
+    conn.execute(sa.delete(current_words).where(current_words.c.state_id.in_(replaced)), list(closed))
 
 
 def forget_generation(conn: Connection, generation: int) -> None:
@@ -59,11 +96,15 @@ def forget_generation(conn: Connection, generation: int) -> None:
             ),
             {"generation": generation},
         )
+    else:
+        conn.execute(sa.delete(current_words).where(current_words.c.generation == generation))
 
 
 def forget_all(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
+    else:
+        conn.execute(sa.delete(current_words))
 
 
 def compact(conn: Connection) -> None:
@@ -73,8 +114,9 @@ def compact(conn: Connection) -> None:
         conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
 
 
-def matching(engine: Engine, query: str) -> Any:
-    """A condition on assertion_states: the row's words hold every word of `query`."""
+def matching(engine: Engine, query: str, position: int, reported_as_of: datetime | None) -> Any:
+    """A condition on assertion_states: the row's words hold every word of `query` (the rows
+    asked for are those held at `position`, as reported by `reported_as_of`)."""
     found = words(query)
     if not found:
         return sa.true()
@@ -85,9 +127,27 @@ def matching(engine: Engine, query: str) -> Any:
             .select_from(sa.table(FTS_TABLE))
             .where(sa.text(f"{FTS_TABLE} MATCH :phrase").bindparams(phrase=phrase))
         )
-    e = assertion_entries
-    vector = sa.func.to_tsvector(
-        sa.literal_column("'simple'::regconfig"), sa.func.coalesce(e.c.search_text, sa.literal_column("''"))
-    )
     tsquery = sa.func.plainto_tsquery(sa.literal_column("'simple'::regconfig"), " ".join(found))
-    return assertion_states.c.id.in_(sa.select(e.c.state_id).where(vector.op("@@")(tsquery)))
+
+    def words_of(table: Any) -> Any:
+        return sa.select(table.c.state_id).where(_vector(table).op("@@")(tsquery))
+
+    if reported_as_of is not None:
+        return assertion_states.c.id.in_(words_of(assertion_entries))
+    # Where the live index stands at `position` (read in the query's own snapshot, so the two
+    # cannot disagree), every row held there is a current one: their words are enough. Otherwise
+    # (an earlier position, or the projector moved on since the position was chosen) every row's.
+    c = assertion_index_checkpoint.c
+    live_position = sa.select(c.position).where(c.live.is_(True)).limit(1).scalar_subquery()
+    return assertion_states.c.id.in_(
+        sa.union_all(
+            words_of(current_words).where(live_position == position),
+            words_of(assertion_entries).where(live_position != position),
+        )
+    )
+
+
+def _vector(table: Any) -> Any:
+    return sa.func.to_tsvector(
+        sa.literal_column("'simple'::regconfig"), sa.func.coalesce(table.c.search_text, sa.literal_column("''"))
+    )
