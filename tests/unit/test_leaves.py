@@ -114,3 +114,46 @@ def test_what_older_versions_could_store_still_has_a_leaf():
     assert encode_value({"quote": "half \ud800 a pair"}) == '{"quote":"half \ufffd a pair"}'.encode()
     assert encode_value({"n": 2**60}) == b'{"n":"1152921504606846976"}'
     assert encode_value({"n": 2**53 - 1}) == b'{"n":9007199254740991}'
+
+
+# Every kind of value the encoder may meet, those the fast path refuses included: any integer,
+# floats, lone surrogates, keys of any characters (JCS sorts them by UTF-16 code units), tuples.
+any_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([2**53 - 1, -(2**53) + 1, 2**53, -(2**53), 2**64])
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(blacklist_categories=()))
+    | st.sampled_from(["\x00\x1f\x7f", "\u2028\u2029", "\ud800", "a\udfffb", "\U0001f600\ue000", '"\\/'])
+    | st.builds(str, st.integers()),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(
+            st.text(st.characters(blacklist_categories=()), max_size=4)
+            | st.sampled_from(["\ue000", "\U0001f600", "é"]),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=16,
+)
+
+
+@given(any_values)
+def test_the_fast_encoding_is_the_rfc_8785_encoding(value):
+    """encode_value's fast path (orjson, where it writes what JCS writes) gives the bytes the
+    RFC 8785 implementation gives, and the values it does not take still get theirs."""
+    from app.proofs.leaves import _legacy
+
+    try:
+        expected = rfc8785.dumps(value)
+    except (rfc8785.IntegerDomainError, rfc8785.CanonicalizationError):
+        expected = rfc8785.dumps(_legacy(value))
+    assert encode_value(value) == expected
+
+
+def test_keys_sort_by_utf_16_code_units_however_they_are_encoded():
+    # U+E000 is above every surrogate, U+1F600 is written with two: JCS puts the emoji first.
+    assert encode_value({"\ue000": 1, "\U0001f600": 2}) == '{"\U0001f600":2,"\ue000":1}'.encode()
