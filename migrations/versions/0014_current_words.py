@@ -1,7 +1,6 @@
-"""PostgreSQL: the words of the assertion index's current rows in a table of their own
-(assertion_current_words, with its own GIN index), so a text query at the index's own position
-looks up one row per matching assertion rather than every row it ever had.
-SQLite's FTS5 table is left as it is.
+"""The words of the assertion index's current rows apart (assertion_current_words: an FTS5 table
+on SQLite, a table with its own GIN index on PostgreSQL), so a text query at the index's own
+position looks up one row per matching assertion rather than every row it ever had.
 
 Revision ID: 0014
 Revises: 0013
@@ -16,8 +15,21 @@ branch_labels = None
 depends_on = None
 
 
+# The rows current now (those the projector would have put there), so no rebuild is needed.
+CURRENT = (
+    "SELECT s.id, {generation}e.search_text FROM assertion_states s "
+    "JOIN assertion_entries e ON e.state_id = s.id "
+    "WHERE s.to_position IS NULL AND s.reported_to IS NULL"
+)
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "CREATE VIRTUAL TABLE assertion_current_words USING fts5("
+            "search_text, content='', tokenize='unicode61 remove_diacritics 2')"
+        )
+        op.execute("INSERT INTO assertion_current_words (rowid, search_text) " + CURRENT.format(generation=""))
         return
     op.execute(
         "CREATE TABLE assertion_current_words ("
@@ -29,16 +41,11 @@ def upgrade() -> None:
         "USING gin (to_tsvector('simple'::regconfig, coalesce(search_text, '')))"
     )
     op.execute("CREATE INDEX ix_assertion_current_words_generation ON assertion_current_words (generation)")
-    # The rows current now (those the projector would have put there), so no rebuild is needed.
     op.execute(
         "INSERT INTO assertion_current_words (state_id, generation, search_text) "
-        "SELECT s.id, s.generation, e.search_text FROM assertion_states s "
-        "JOIN assertion_entries e ON e.state_id = s.id "
-        "WHERE s.to_position IS NULL AND s.reported_to IS NULL"
+        + CURRENT.format(generation="s.generation, ")
     )
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        return
     op.execute("DROP TABLE assertion_current_words")

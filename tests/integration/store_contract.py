@@ -212,10 +212,7 @@ class StoreContract:
             # The full-text search structures live outside the models (app.projections.index.search).
             def modelled(obj, name, type_, reflected, compare_to):
                 return not (
-                    (
-                        type_ == "table"
-                        and (name.startswith("assertion_states_fts") or name == "assertion_current_words")
-                    )
+                    (type_ == "table" and name.startswith(("assertion_states_fts", "assertion_current_words")))
                     or (type_ == "index" and name == "ix_assertion_entries_search")
                 )
 
