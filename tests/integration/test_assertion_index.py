@@ -37,6 +37,7 @@ SPEAKERS = [
     "DHS officials",
     "Department of Homeland Security",
     "Minneapolis police chief Brian O'Hara",
+    "Minneapolis police chief Brian O’Hara",  # the same speaker's key, a name without "o'hara" in it
 ]
 OUTLETS = ["CNN", "FOX 9", "Sky News", "The New York Times"]
 KINDS = ["shooting", "official_statement", "investigation"]
@@ -599,3 +600,27 @@ def test_an_index_projected_before_the_current_words_were_kept_apart_is_searched
         assert index.page(head, Filters(), limit=100, narrowing=narrowing).assertions == folded(
             store, head, Filters(), narrowing
         )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_part_of_a_name_finds_only_the_names_that_hold_it_when_one_speaker_goes_by_several(store):
+    """Two spellings are one speaker (one key), but "o'hara" is in only one of them: the rows of
+    the other are not claims attributed to someone named "o'hara"."""
+    (incident,) = open_incidents(store, 1)
+    for number, speaker in enumerate(["Chief Brian O'Hara", "Chief Brian O’Hara", "Kristi Noem"]):
+        data = {
+            "assertion_id": f"a{number}",
+            "kind": "official_statement",
+            "occurred": "2026-01-24",
+            "headline": f"h{number}",
+            "attributed_to": speaker,
+            "sources": [{"outlet": "CNN"}],
+        }
+        store.append(incident, [NewEvent("AssertionRecorded", data, schema_version=2, reported_at=BASE)])
+    head = projector_for(store, batch=10).catch_up()
+    index = AssertionIndex(store.engine)
+    for part, expected in (("o'hara", ["a0"]), ("brian", ["a0", "a1"]), ("noem", ["a2"])):
+        filters = Filters(attributed_to=part)
+        found = index.page(head, filters, limit=100).assertions
+        assert [entry["assertion_id"] for entry in found] == expected
+        assert found == folded(store, head, filters)

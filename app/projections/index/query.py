@@ -208,7 +208,7 @@ def _conditions(
     narrowing: Narrowing,
     engine: Engine,
     reported_as_of: datetime | None = None,
-    named_keys: Collection[str] | None = None,
+    named: Speakers | None = None,
 ) -> list[Any]:
     where: list[Any] = [_held_at(position, reported_as_of)]
     if incidents:
@@ -237,26 +237,48 @@ def _conditions(
     if narrowing.speakers is not None:
         where.append(t.c.speaker_key.in_(sorted(narrowing.speakers)) if narrowing.speakers else sa.false())
     if filters.attributed_to:
-        # The rows of the speakers whose names hold the part (found first: `speakers_named`), by their keys.
-        where.append(t.c.speaker_key.in_(sorted(named_keys or ())) if named_keys else sa.false())
-        where.append(t.c.attributed_to_folded.contains(filters.attributed_to.lower(), autoescape=True))
+        # The rows of the speakers whose names hold the part (found first: `speakers_named`), by
+        # their keys; the names themselves are compared only where a key also goes by a name
+        # without the part (they are not in the indexes: each row would be read).
+        keys = sorted(named.keys if named else ())
+        where.append(t.c.speaker_key.in_(keys) if keys else sa.false())
+        if named is not None and not named.every_name_holds_it:
+            where.append(t.c.attributed_to_folded.contains(filters.attributed_to.lower(), autoescape=True))
     if filters.outlet:
         outlets = assertion_state_outlets
         where.append(sa.exists().where(outlets.c.state_id == t.c.id, outlets.c.outlet_folded == filters.outlet.lower()))
     return where
 
 
-def speakers_named(conn: Connection, part: str) -> set[str]:
+@dataclass(frozen=True, slots=True)
+class Speakers:
+    keys: frozenset[str]  # the speakers some of whose names hold the part
+    every_name_holds_it: bool  # every name these speakers go by in the index holds it
+
+
+def speakers_named(conn: Connection, part: str) -> Speakers:
     """The keys of the speakers the live generation names with `part` in the name (a few rows: a
-    list of them lets each backend's planner find their rows by the speaker index)."""
+    list of them lets each backend's planner find their rows by the speaker index), and whether
+    all their names hold it."""
     s = assertion_speakers
-    return set(
+    folded = part.lower()
+    keys = frozenset(
         conn.execute(
             sa.select(s.c.speaker_key).where(
-                s.c.generation == live_generation(), s.c.attributed_to_folded.contains(part.lower(), autoescape=True)
+                s.c.generation == live_generation(), s.c.attributed_to_folded.contains(folded, autoescape=True)
             )
         ).scalars()
     )
+    names: set[str] = set()
+    for start in range(0, len(keys), 500):
+        names.update(
+            conn.execute(
+                sa.select(s.c.attributed_to_folded).where(
+                    s.c.generation == live_generation(), s.c.speaker_key.in_(sorted(keys)[start : start + 500])
+                )
+            ).scalars()
+        )
+    return Speakers(keys, all(folded in name for name in names))
 
 
 def _few(filters: Filters, incidents: Collection[str], narrowing: Narrowing) -> bool:
