@@ -161,6 +161,7 @@ def _serve(args, settings: Settings) -> int:
         "host": args.host,
         "port": args.port,
         "log_level": "info",
+        "access_log": settings.access_log,
         "http": ConfiguredHeaderTimeout,
         "timeout_keep_alive": settings.keep_alive_seconds,
         "h11_max_incomplete_event_size": settings.max_header_bytes,

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(30.0, gt=0, validation_alias=env("BODY_TIMEOUT", "body_timeout_seconds"))
     keep_alive_seconds: int = Field(5, gt=0, validation_alias=env("KEEP_ALIVE", "keep_alive_seconds"))
     max_header_bytes: int = Field(16 * 1024, gt=0)
+    # A line on standard output per request (uvicorn's access log); /metrics counts and times them either way.
+    access_log: bool = True
     max_connections: int = Field(0, ge=0)
     # Rendered timeline bodies kept per ETag, up to this many bytes in all (0: none kept).
     timeline_cache_bytes: int = Field(

@@ -230,3 +230,33 @@ def test_project_rebuild_swaps_in_a_fresh_copy_that_answers_the_same(env, store)
     assert AssertionIndex(store.engine).page(head, Filters(), limit=None).assertions == before != []
     again = timeline("project", "--rebuild", env=env)
     assert "(generation 3, replacing 2)" in again.stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("setting, logged", [(None, True), ("false", False)])
+def test_serve_writes_an_access_log_line_per_request_unless_told_not_to(env, tmp_path, setting, logged):
+    import httpx
+
+    from tests.support.live import free_port, wait_until_healthy
+
+    extra = {"TIMELINE_LOG_KEY_FILE": str(tmp_path / "log.key"), "TIMELINE_WEBHOOK_DISPATCHER": "false"}
+    if setting is not None:
+        extra["TIMELINE_ACCESS_LOG"] = setting
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env={**os.environ, **env, **extra},
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", process=server)
+        for _ in range(3):
+            assert httpx.get(f"http://127.0.0.1:{port}/v1/incidents").status_code == 200
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=20)
+    access = '"GET /v1/incidents HTTP/1.1" 200'
+    assert (out.decode().count(access) == 3) is logged, out.decode()[-2000:]
+    assert "Application startup complete" in err.decode()  # the service's own lines stay
