@@ -60,8 +60,8 @@ def encode_value(value: Any) -> bytes:
 
 
 def _plain(value: Any) -> bool:
-    """Whether orjson writes `value` as RFC 8785 does, some 7 times faster (the encoding was a
-    fifth of a bulk append's time): no floats (JCS writes them as ECMAScript does), integers
+    """Whether orjson writes `value` as RFC 8785 does, some 7 times faster (an event's data: 15 ->
+    2 us): no floats (JCS writes them as ECMAScript does), integers
     within I-JSON, keys in ASCII (JCS sorts keys by UTF-16 code units, orjson by code points:
     they differ above U+FFFF), no lone surrogate (orjson refuses it). Strings otherwise escape
     alike: the short escapes, \\u00xx for other control characters, everything else as is

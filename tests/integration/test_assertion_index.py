@@ -144,6 +144,23 @@ def folded(
     return found
 
 
+def recorded(assertion_id: str, headline: str, *, reported_at: datetime | None = BASE, **data) -> NewEvent:
+    """An AssertionRecorded of a statement on Jan. 24 carried by CNN, unless `data` says otherwise."""
+    return NewEvent(
+        "AssertionRecorded",
+        {
+            "assertion_id": assertion_id,
+            "kind": "official_statement",
+            "occurred": "2026-01-24",
+            "headline": headline,
+            "sources": [{"outlet": "CNN"}],
+            **data,
+        },
+        schema_version=2,
+        reported_at=reported_at,
+    )
+
+
 def open_incidents(store, count: int) -> list[str]:
     names = [f"i-{uuid.uuid4().hex[:8]}-{n}" for n in range(count)]
     for name in names:
@@ -320,23 +337,7 @@ def test_two_projectors_racing_write_each_batch_once(store):
 
     incidents = open_incidents(store, 4)
     for n in range(200):
-        store.append(
-            incidents[n % 4],
-            [
-                NewEvent(
-                    "AssertionRecorded",
-                    {
-                        "assertion_id": f"a{n}",
-                        "kind": "shooting",
-                        "occurred": "2026-01-24",
-                        "headline": f"h{n}",
-                        "actors": [],
-                        "sources": [{"outlet": "CNN"}],
-                    },
-                    schema_version=2,
-                )
-            ],
-        )
+        store.append(incidents[n % 4], [recorded(f"a{n}", f"h{n}", reported_at=None, kind="shooting", actors=[])])
     racers = [projector_for(store, batch=7) for _ in range(2)]
     errors: list[BaseException] = []
 
@@ -566,28 +567,14 @@ def test_an_index_projected_before_the_current_words_were_kept_apart_is_searched
     from app.db import alembic_config
 
     incidents = open_incidents(store, 2)
-    for number in range(12):
+    for number in range(10):
+        headline = f"{WORDS[number % len(WORDS)]} {number}"
         store.append(
-            incidents[number % 2],
-            [
-                NewEvent(
-                    "AssertionRecorded",
-                    {
-                        "assertion_id": f"a{number % 5}",
-                        "kind": "official_statement",
-                        "occurred": "2026-01-24",
-                        "headline": f"{WORDS[number % len(WORDS)]} {number}",
-                        "sources": [{"outlet": "CNN"}],
-                    },
-                    schema_version=2,
-                    reported_at=BASE + timedelta(hours=number),
-                )
-            ]
-            if number < 10
-            else [
-                NewEvent("SourceAttached", {"assertion_id": "a1", "source": {"outlet": "FOX 9", "quote": "footage"}})
-            ],
+            incidents[number % 2], [recorded(f"a{number % 5}", headline, reported_at=BASE + timedelta(hours=number))]
         )
+    quoted = NewEvent("SourceAttached", {"assertion_id": "a1", "source": {"outlet": "FOX 9", "quote": "footage"}})
+    store.append(incidents[0], [quoted])
+    store.append(incidents[1], [quoted])
     head = projector_for(store, batch=3).catch_up()
     url = store.engine.url.render_as_string(hide_password=False)
     store.engine.dispose()
@@ -608,15 +595,7 @@ def test_part_of_a_name_finds_only_the_names_that_hold_it_when_one_speaker_goes_
     the other are not claims attributed to someone named "o'hara"."""
     (incident,) = open_incidents(store, 1)
     for number, speaker in enumerate(["Chief Brian O'Hara", "Chief Brian O’Hara", "Kristi Noem"]):
-        data = {
-            "assertion_id": f"a{number}",
-            "kind": "official_statement",
-            "occurred": "2026-01-24",
-            "headline": f"h{number}",
-            "attributed_to": speaker,
-            "sources": [{"outlet": "CNN"}],
-        }
-        store.append(incident, [NewEvent("AssertionRecorded", data, schema_version=2, reported_at=BASE)])
+        store.append(incident, [recorded(f"a{number}", f"h{number}", attributed_to=speaker)])
     head = projector_for(store, batch=10).catch_up()
     index = AssertionIndex(store.engine)
     for part, expected in (("o'hara", ["a0"]), ("brian", ["a0", "a1"]), ("noem", ["a2"])):

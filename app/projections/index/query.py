@@ -262,23 +262,16 @@ def speakers_named(conn: Connection, part: str) -> Speakers:
     all their names hold it."""
     s = assertion_speakers
     folded = part.lower()
-    keys = frozenset(
-        conn.execute(
-            sa.select(s.c.speaker_key).where(
-                s.c.generation == live_generation(), s.c.attributed_to_folded.contains(folded, autoescape=True)
-            )
-        ).scalars()
+    named = sa.select(s.c.speaker_key).where(
+        s.c.generation == live_generation(), s.c.attributed_to_folded.contains(folded, autoescape=True)
     )
-    names: set[str] = set()
-    for start in range(0, len(keys), 500):
-        names.update(
-            conn.execute(
-                sa.select(s.c.attributed_to_folded).where(
-                    s.c.generation == live_generation(), s.c.speaker_key.in_(sorted(keys)[start : start + 500])
-                )
-            ).scalars()
+    # Every name of those speakers, in the same round trip.
+    names = conn.execute(
+        sa.select(s.c.speaker_key, s.c.attributed_to_folded).where(
+            s.c.generation == live_generation(), s.c.speaker_key.in_(named)
         )
-    return Speakers(keys, all(folded in name for name in names))
+    ).all()
+    return Speakers(frozenset(key for key, _ in names), all(folded in name for _, name in names))
 
 
 def _few(filters: Filters, incidents: Collection[str], narrowing: Narrowing) -> bool:

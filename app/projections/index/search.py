@@ -5,8 +5,8 @@ PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` of assertion_ent
 Beside each, the same over assertion_current_words, which holds the words of the rows current at
 the index's position only (not yet replaced, and not cut off by a later report): a query at that
 position, the usual one, looks there, finding one row per matching assertion rather than every
-row it ever had. Both match every word of the query, case-insensitively and without stemming, so "shot" does not find
-"shooting" on either.
+row it ever had. Both match every word of the query, case-insensitively and without stemming, so
+"shot" does not find "shooting" on either.
 """
 
 from __future__ import annotations
@@ -49,51 +49,46 @@ def words(query: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(query)]
 
 
+def _current(row: Mapping[str, Any]) -> bool:
+    """Whether a state row's words go in the current rows' table: neither replaced nor cut off by a
+    later report (a row's reported_to never changes; its to_position is set once, when replaced)."""
+    return row["to_position"] is None and row["reported_to"] is None
+
+
 def remember(conn: Connection, generation: int, ids: Sequence[int], rows: Sequence[Mapping[str, Any]]) -> None:
     """Index newly written rows' words (`rows`: the state rows, in the order of `ids`)."""
-    if not ids:
-        return
-    current = [
-        (state_id, row["search_text"])
-        for state_id, row in zip(ids, rows, strict=True)
-        if row["to_position"] is None and row["reported_to"] is None
-    ]
+    written = list(zip(ids, rows, strict=True))
+    current = [(state_id, row["search_text"]) for state_id, row in written if _current(row)]
     if conn.dialect.name == "sqlite":
-        every = [(state_id, row["search_text"]) for state_id, row in zip(ids, rows, strict=True)]
-        for table, written in ((FTS_TABLE, every), (CURRENT_WORDS, current)):
-            if written:
-                conn.exec_driver_sql(f"INSERT INTO {table} (rowid, search_text) VALUES (?, ?)", written)
-        return
-    if current:
+        every = [(state_id, row["search_text"]) for state_id, row in written]
+        for table, words_of in ((FTS_TABLE, every), (CURRENT_WORDS, current)):
+            if words_of:
+                conn.exec_driver_sql(f"INSERT INTO {table} (rowid, search_text) VALUES (?, ?)", words_of)
+    elif current:
         conn.execute(
             sa.insert(current_words),
             [{"state_id": state_id, "generation": generation, "search_text": text} for state_id, text in current],
         )
 
 
-# The current rows' words of the rows chosen, as SQLite's contentless table must be told them to
-# take them out: exactly the words they went in with, read back from their entries.
-_SQLITE_FORGET_CURRENT = (
-    f"INSERT INTO {CURRENT_WORDS} ({CURRENT_WORDS}, rowid, search_text) "
-    "SELECT 'delete', e.state_id, e.search_text FROM assertion_entries e "
-    "JOIN assertion_states s ON s.id = e.state_id WHERE s.to_position {to} AND s.reported_to IS NULL AND "
-)
+def _tell_deleted(conn: Connection, table: str, chosen: Any, params: Any) -> None:
+    """SQLite: take the words of the rows `chosen` (a select of state ids) out of a contentless
+    FTS5 `table`, which must be told exactly the words a row went in with: read back from its entry."""
+    e = assertion_entries
+    told = sa.table(table, sa.column(table), sa.column("rowid"), sa.column("search_text"))
+    conn.execute(
+        sa.insert(told).from_select(
+            [table, "rowid", "search_text"],
+            sa.select(sa.literal("delete"), e.c.state_id, e.c.search_text).where(e.c.state_id.in_(chosen)),
+        ),
+        params,
+    )
 
 
 def forget_closed(conn: Connection, closed: Sequence[Mapping[str, Any]]) -> None:
     """Take the words of rows just replaced (their to_position just set: `Projector._close`'s keys)
     out of the current rows' (only the rows not cut off by a later report were there)."""
     if not closed:
-        return
-    if conn.dialect.name == "sqlite":
-        conn.execute(
-            sa.text(
-                _SQLITE_FORGET_CURRENT.replace("{to}", "= :k_to")
-                + "s.generation = :k_generation AND s.incident_id = :k_incident "
-                "AND s.assertion_id = :k_assertion AND s.reported_from = :k_from"
-            ),
-            list(closed),
-        )
         return
     t = assertion_states
     replaced = sa.select(t.c.id).where(
@@ -102,28 +97,25 @@ def forget_closed(conn: Connection, closed: Sequence[Mapping[str, Any]]) -> None
         t.c.assertion_id == sa.bindparam("k_assertion"),
         t.c.reported_from == sa.bindparam("k_from"),
         t.c.to_position == sa.bindparam("k_to"),
+        t.c.reported_to.is_(None),
     )
-    conn.execute(sa.delete(current_words).where(current_words.c.state_id.in_(replaced)), list(closed))
+    if conn.dialect.name == "sqlite":
+        _tell_deleted(conn, CURRENT_WORDS, replaced, list(closed))
+    else:
+        conn.execute(sa.delete(current_words).where(current_words.c.state_id.in_(replaced)), list(closed))
 
 
 def forget_generation(conn: Connection, generation: int) -> None:
     """Drop the words of one generation's rows (before the rows go: SQLite's contentless tables
     take a row's words out only when told them again, and the row still holds them)."""
-    if conn.dialect.name == "sqlite":
-        conn.execute(
-            sa.text(
-                f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, search_text) "
-                "SELECT 'delete', e.state_id, e.search_text FROM assertion_entries e "
-                "JOIN assertion_states s ON s.id = e.state_id WHERE s.generation = :generation"
-            ),
-            {"generation": generation},
-        )
-        conn.execute(
-            sa.text(_SQLITE_FORGET_CURRENT.replace("{to}", "IS NULL") + "s.generation = :generation"),
-            {"generation": generation},
-        )
-    else:
+    if conn.dialect.name != "sqlite":
         conn.execute(sa.delete(current_words).where(current_words.c.generation == generation))
+        return
+    t = assertion_states
+    of_generation = sa.select(t.c.id).where(t.c.generation == sa.bindparam("generation"))
+    _tell_deleted(conn, FTS_TABLE, of_generation, {"generation": generation})
+    current = of_generation.where(t.c.to_position.is_(None), t.c.reported_to.is_(None))
+    _tell_deleted(conn, CURRENT_WORDS, current, {"generation": generation})
 
 
 def forget_all(conn: Connection) -> None:
