@@ -89,6 +89,32 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def json_dumps(value: Any) -> str:
+    """A document encoded with orjson (compact, UTF-8), several times faster than the standard
+    library on the writes that encode in volume (the index's entries); what orjson refuses (a lone
+    surrogate, an integer past 64 bits) is encoded as the standard library does. Non-finite floats,
+    which orjson would write as null, never reach it: events holding them are not admitted."""
+    try:
+        return orjson.dumps(value).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value)
+
+
+class Document(sa.types.TypeDecorator):
+    """A JSON column written with json_dumps (and read, like every JSON column, with json_loads)."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        if dialect.name == "postgresql":
+            # psycopg sends a json parameter as its Json wrapper; its dumps is ours.
+            from psycopg.types.json import Json
+
+            return lambda value: None if value is None else Json(value, dumps=json_dumps)
+        return lambda value: None if value is None else json_dumps(value)
+
+
 def create_engine(url: str, *, durability: str = "full", **kwargs) -> Engine:
     """Create an engine whose commits are durable unless durability='fast' is asked for by name."""
     kwargs.setdefault("json_deserializer", json_loads)

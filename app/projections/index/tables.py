@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from app.db import Document
 from app.store.tables import metadata
 
 RowId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -104,7 +105,7 @@ assertion_entries = sa.Table(
     "assertion_entries",
     metadata,
     sa.Column("state_id", RowId, primary_key=True, autoincrement=False),
-    sa.Column("entry", sa.JSON, nullable=False),
+    sa.Column("entry", Document, nullable=False),
     # headline, text and quotes, for full-text search (app.projections.index.search)
     sa.Column("search_text", sa.Text, nullable=True),
 )
