@@ -23,6 +23,9 @@ The rows:
   `app.db.migrate`, so with the same indexes): sqlite3 `executemany` in one transaction per
   append, psycopg `COPY events (...) FROM STDIN` in one transaction per append; positions and
   versions come from Python, no counter rows, no lock;
+- raw driver, the store's writes (single only): the raw driver making every write an append of
+  ours makes, in the same statements and round trips, with none of the store's Python: the floor
+  against it is what those writes cost, it against `ours` what our Python costs;
 
 `python -m benchmarks append [--quick] [--rounds N] [--backends sqlite,postgres]`
 """
@@ -281,8 +284,15 @@ def ours_without_the_tree(backend, db, incidents: list[str]):
             event.reported_day,
         )
 
-    with mock.patch.object(store_module, "_prepared", without_leaf), ours(backend, db, incidents) as runner:
-        yield runner
+    # The patch is the module's, so it is on only while this implementation's turn runs: every
+    # implementation of a round is open at once, and `ours` must prepare its events in full.
+    with ours(backend, db, incidents) as (run, count):
+
+        def run_without_the_tree(appends: list[Append]) -> None:
+            with mock.patch.object(store_module, "_prepared", without_leaf):
+                run(appends)
+
+        yield run_without_the_tree, count
 
 
 @contextmanager
@@ -468,9 +478,115 @@ def floor(backend, db, incidents: list[str]):
         connection.close()
 
 
+@contextmanager
+def floor_with_the_stores_writes(backend, db, incidents: list[str]):
+    """The raw driver making every write an append of ours makes, statement for statement and round
+    trip for round trip (app/store/appenders.py), with none of the store's Python: the counter row
+    (position and recorded_at), the stream's version, the events, the Merkle tree's new nodes and
+    right edge, and on PostgreSQL the notification. The hashes are random bytes of the right sizes.
+    `floor` against this is what the writes themselves cost; this against `ours`, the Python."""
+    import os
+
+    def tree_writes(first: int, count: int) -> tuple[list[tuple[int, bytes]], bytes]:
+        size = first - 1 + count
+        nodes = [(position * 64, os.urandom(32)) for position in range(first, first + count)]
+        nodes += [((first + offset) * 64 + 1, os.urandom(32)) for offset in range(count) if (first + offset) % 2 == 0]
+        return nodes, os.urandom(32 * bin(size).count("1"))
+
+    if backend.name == "sqlite":
+        connection = sqlite3.connect(db["path"], isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        columns = EVENT_COLUMNS + ("reported_day",)
+        insert = f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+        def run(appends: list[Append]) -> None:
+            for incident_id, batch in appends:
+                count, now = len(batch), utcnow().replace(tzinfo=None).isoformat(" ", "microseconds")
+                connection.execute("BEGIN IMMEDIATE")
+                last, recorded, _size, _edge = connection.execute(
+                    "UPDATE log_head SET position = position + ?, "
+                    "recorded_at = CASE WHEN recorded_at > ? THEN recorded_at ELSE ? END "
+                    "WHERE id = 1 RETURNING position, recorded_at, tree_size, frontier",
+                    (count, now, now),
+                ).fetchone()
+                (version,) = connection.execute(
+                    "INSERT INTO streams (incident_id, version, opened_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (incident_id) DO UPDATE SET version = streams.version + excluded.version "
+                    "RETURNING version",
+                    (incident_id, count, recorded),
+                ).fetchone()
+                first, first_version = last - count + 1, version - count + 1
+                connection.executemany(
+                    insert,
+                    [
+                        (first + o, incident_id, first_version + o, str(uuid.uuid4()), EVENT_TYPE, 2, json.dumps(data))
+                        + ("{}", recorded, recorded, reported_at.date().isoformat())
+                        for o, (data, reported_at) in enumerate(batch)
+                    ],
+                )
+                nodes, edge = tree_writes(first, count)
+                connection.executemany("INSERT INTO merkle_nodes (node, hash) VALUES (?, ?)", nodes)
+                connection.execute("UPDATE log_head SET tree_size = ?, frontier = ? WHERE id = 1", (last, edge))
+                connection.execute("COMMIT")
+
+        def count() -> int:
+            return connection.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    else:
+        import psycopg
+
+        connection = psycopg.connect(db["dsn"], options="-c synchronous_commit=on -c timezone=UTC")
+        columns = ", ".join(EVENT_COLUMNS + ("reported_day",))
+
+        def run(appends: list[Append]) -> None:
+            for incident_id, batch in appends:
+                count = len(batch)
+                head, stream = connection.cursor(), connection.cursor()
+                with connection.pipeline():
+                    head.execute(
+                        "UPDATE log_head SET position = position + %s, recorded_at = GREATEST(recorded_at, %s) "
+                        "WHERE id = 1 RETURNING position, recorded_at, tree_size, frontier",
+                        (count, utcnow()),
+                    )
+                    stream.execute(
+                        "INSERT INTO streams (incident_id, version, opened_at) "
+                        "VALUES (%s, %s, (SELECT recorded_at FROM log_head WHERE id = 1)) "
+                        "ON CONFLICT (incident_id) DO UPDATE SET version = streams.version + EXCLUDED.version "
+                        "RETURNING version",
+                        (incident_id, count),
+                    )
+                last, recorded, _size, _edge = head.fetchone()
+                (version,) = stream.fetchone()
+                first, first_version = last - count + 1, version - count + 1
+                rows = [
+                    (first + o, incident_id, first_version + o, str(uuid.uuid4()), EVENT_TYPE, 2, json.dumps(data))
+                    + ("{}", reported_at, recorded, reported_at.date())
+                    for o, (data, reported_at) in enumerate(batch)
+                ]
+                nodes, edge = tree_writes(first, count)
+                with connection.pipeline():
+                    head.executemany(f"INSERT INTO events ({columns}) VALUES ({', '.join(['%s'] * 11)})", rows)
+                    head.executemany("INSERT INTO merkle_nodes (node, hash) VALUES (%s, %s)", nodes)
+                    head.execute("UPDATE log_head SET tree_size = %s, frontier = %s WHERE id = 1", (last, edge))
+                    head.execute("SELECT pg_notify(%s, %s)", ("timeline_appended", f"{incident_id} {version} {last}"))
+                    connection.commit()
+
+        def count() -> int:
+            with connection.transaction():
+                return connection.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    try:
+        yield run, count
+    finally:
+        connection.close()
+
+
 OURS, IMPORT, EVENTSOURCING, FLOOR = "ours", "ours: import_batches", "eventsourcing", "floor (raw driver)"
 NO_TREE = "ours without the Merkle tree"
+WRITES = "raw driver, the store's writes"
 IMPLEMENTATIONS: dict[str, Callable] = {
+    WRITES: floor_with_the_stores_writes,
     OURS: ours,
     NO_TREE: ours_without_the_tree,
     IMPORT: ours_import,
@@ -481,6 +597,8 @@ IMPLEMENTATIONS: dict[str, Callable] = {
 
 def implementations_for(workload: Workload) -> list[str]:
     names = [OURS, NO_TREE, EVENTSOURCING, FLOOR]
+    if workload.per_append == 1:
+        names.insert(3, WRITES)  # where a single append's time goes: the writes, or our Python
     if workload.per_append >= 1000 and import_path_problem() is None:
         names.insert(1, IMPORT)
     return names

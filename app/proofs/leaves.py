@@ -51,7 +51,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def encode_value(value: Any) -> bytes:
     """RFC 8785 bytes of one JSON value (with the two legacy rules of the module docstring)."""
-    if _plain(value):
+    if plain(value):
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     try:
         return rfc8785.dumps(value)
@@ -59,25 +59,40 @@ def encode_value(value: Any) -> bytes:
         return rfc8785.dumps(_legacy(value))
 
 
-def _plain(value: Any) -> bool:
+def plain(value: Any) -> bool:
     """Whether orjson writes `value` as RFC 8785 does, some 7 times faster (an event's data: 15 ->
     2 us): no floats (JCS writes them as ECMAScript does), integers
     within I-JSON, keys in ASCII (JCS sorts keys by UTF-16 code units, orjson by code points:
     they differ above U+FFFF), no lone surrogate (orjson refuses it). Strings otherwise escape
     alike: the short escapes, \\u00xx for other control characters, everything else as is
-    (tests/unit/test_leaves.py holds the two equal)."""
-    kind = type(value)
-    if kind is str:
-        return value.isascii() or not _SURROGATE.search(value)
-    if kind is int:
-        return -SAFE_INTEGER <= value <= SAFE_INTEGER
-    if kind is bool or value is None:
-        return True
-    if kind is dict:
-        return all(type(key) is str and key.isascii() and _plain(item) for key, item in value.items())
-    if kind is list or kind is tuple:
-        return all(_plain(item) for item in value)
-    return False
+    (tests/unit/test_leaves.py holds the two equal).
+
+    A loop over a stack, a dict's strings checked where they are found: half the time of the
+    recursive walk it replaces (the append benchmark's event: 1.45 -> 0.76 us)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            for key, member in item.items():
+                if type(key) is not str or not key.isascii():
+                    return False
+                if type(member) is str:
+                    if not member.isascii() and _SURROGATE.search(member):
+                        return False
+                else:
+                    stack.append(member)
+        elif kind is str:
+            if not item.isascii() and _SURROGATE.search(item):
+                return False
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is int:
+            if not -SAFE_INTEGER <= item <= SAFE_INTEGER:
+                return False
+        elif not (kind is bool or item is None):
+            return False
+    return True
 
 
 def _legacy(value: Any) -> Any:

@@ -157,3 +157,28 @@ def test_the_fast_encoding_is_the_rfc_8785_encoding(value):
 def test_keys_sort_by_utf_16_code_units_however_they_are_encoded():
     # U+E000 is above every surrogate, U+1F600 is written with two: JCS puts the emoji first.
     assert encode_value({"\ue000": 1, "\U0001f600": 2}) == '{"\U0001f600":2,"\ue000":1}'.encode()
+
+
+@given(
+    st.dictionaries(st.text(max_size=6) | st.sampled_from(["é", "\U0001f600"]), any_values, max_size=4)
+    | st.dictionaries(st.integers(0, 9) | st.booleans() | st.none(), any_values, max_size=2)
+)
+def test_what_an_append_stores_reads_back_and_hashes_as_the_standard_librarys_text_did(value):
+    """app.store.store._as_stored writes the usual event's data with orjson: the text stored reads
+    back to the value the standard library's text held, and the leaf hashes that value's bytes."""
+    from app.store.store import _as_stored
+
+    before = json.loads(json.dumps(value, separators=(",", ":"))) if value else {}
+    text, read = _as_stored(value)
+    assert json.loads(text) == before
+    assert encode_value(read) == encode_value(before)
+
+
+def test_an_event_holding_a_float_that_is_not_a_number_is_still_refused_before_it_is_stored():
+    """A NaN is not plain: it is written as before and the leaf's encoding refuses it, where
+    orjson would have written it as null."""
+    from app.store import NewEvent
+    from app.store.store import _prepared
+
+    with pytest.raises(rfc8785.CanonicalizationError):
+        _prepared("inc", "e-1", NewEvent("Noted", {"quote": "said", "n": float("nan")}), lambda *_: None)
