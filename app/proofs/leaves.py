@@ -51,6 +51,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def encode_value(value: Any) -> bytes:
     """RFC 8785 bytes of one JSON value (with the two legacy rules of the module docstring)."""
+    if type(value) is str and value.isascii():  # an id, a type, a time: most of what a leaf encodes
+        return orjson.dumps(value)
     if plain(value):
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     try:
@@ -127,7 +129,7 @@ class LeafParts:
     position, version and recorded time). The bytes equal `canonical_event` of the stored event;
     most of the work is done before the lock, so the serialized section stays short."""
 
-    __slots__ = ("_head", "_type", "schema_version", "reported_at")
+    __slots__ = ("_head", "_tail", "_reported", "reported_at")
 
     def __init__(
         self,
@@ -155,13 +157,17 @@ class LeafParts:
                 b',"position":',
             )
         )
-        self._type = encode_value(type)
-        self.schema_version = schema_version
+        self._tail = b"".join(
+            (b',"schema_version":', _integer(schema_version), b',"type":', encode_value(type), b',"version":')
+        )
         self.reported_at = reported_at  # None: the event is reported when it is recorded
+        self._reported = None if reported_at is None else encode_value(reported_at)
 
     def encode(self, position: int, version: int, recorded_at: str) -> bytes:
-        recorded = encode_value(recorded_at)
-        reported = recorded if self.reported_at is None else encode_value(self.reported_at)
+        return self.encode_recorded(position, version, encode_value(recorded_at))
+
+    def encode_recorded(self, position: int, version: int, recorded: bytes) -> bytes:
+        """`encode` with the recorded time already encoded: an append's events share it."""
         return b"".join(
             (
                 self._head,
@@ -169,12 +175,8 @@ class LeafParts:
                 b',"recorded_at":',
                 recorded,
                 b',"reported_at":',
-                reported,
-                b',"schema_version":',
-                _integer(self.schema_version),
-                b',"type":',
-                self._type,
-                b',"version":',
+                recorded if self._reported is None else self._reported,
+                self._tail,
                 _integer(version),
                 b"}",
             )
@@ -183,6 +185,11 @@ class LeafParts:
     def leaf(self, position: int, version: int, recorded_at: str) -> bytes:
         return leaf_hash(self.encode(position, version, recorded_at))
 
+    def leaf_recorded(self, position: int, version: int, recorded: bytes) -> bytes:
+        return leaf_hash(self.encode_recorded(position, version, recorded))
+
 
 def _integer(value: int) -> bytes:
+    if -SAFE_INTEGER <= value <= SAFE_INTEGER:
+        return b"%d" % value
     return encode_value(value)

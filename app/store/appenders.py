@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from app.proofs.leaves import LeafParts
+from app.proofs.leaves import LeafParts, encode_value
 from app.proofs.merkle import extend
 from app.store.listener import APPENDED_CHANNEL, notice
 from app.store.tables import node_key
@@ -126,8 +126,8 @@ def grow_tree(
     the tree is behind the log (its catch-up will hash them) or an event came without its parts."""
     if tree_size != first_position - 1 or any(e.leaf is None for e in events):
         return None
-    recorded = to_json_time(recorded_at)
-    leaves = [e.leaf.leaf(first_position + o, first_version + o, recorded) for o, e in enumerate(events)]
+    recorded = encode_value(to_json_time(recorded_at))
+    leaves = [e.leaf.leaf_recorded(first_position + o, first_version + o, recorded) for o, e in enumerate(events)]
     edge, made = extend(split_edge(frontier), tree_size, leaves)
     return (
         [(node_key(level, number), hashed) for level, number, hashed in made],
