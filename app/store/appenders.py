@@ -20,12 +20,12 @@ it never decreases along the position even if the clock steps back or two server
 Everything else that needs checking against the stream (expected_version, an idempotency key) is
 checked after the lock is taken, so nothing can slip in between the check and the insert.
 
-The log's Merkle tree grows in the same transaction and under the same lock: the log_head row
-holds the tree's size and right edge, so the new leaves' hashes and the subtrees they complete are
-computed from what the first statement returns and written with the events, in no extra round trip.
-Under the lock nobody else can move the edge, so reading and rewriting it cannot race. If the tree
-is behind the log (events written around the store), the append leaves it be and the tree's own
-catch-up (app.store.tree) hashes them, in position order, under the same lock.
+The log's Merkle tree is not grown here. An append writes its events and nothing of the tree;
+the tree integrates what is committed, behind the head (app.store.tree.LogTree.catch_up: the
+checkpoint loop, and any proof or tree head asked of events it does not hold yet), as a
+transparency log's sequencer and integrator are apart (Trillian, Certificate Transparency). Hashing
+an event's leaf and the subtrees it completes took a third of a bulk append's time on both backends
+when it was done here, under the lock (benchmarks/README.md, append).
 """
 
 from __future__ import annotations
@@ -36,11 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from app.proofs.leaves import LeafParts, encode_value
-from app.proofs.merkle import extend
 from app.store.listener import APPENDED_CHANNEL, notice
-from app.store.tables import node_key
-from events.catalog import to_json_time
 
 # The idempotency statements, with `{p}` for the driver's placeholder ("?" sqlite3, "%s" psycopg).
 EARLIER_RESULT = "SELECT request_hash, result FROM idempotency_keys WHERE scope = {p} AND key = {p}"
@@ -66,7 +62,6 @@ class PreparedEvent:
     metadata: str
     reported_at: datetime | None
     reported_day: date | None = None
-    leaf: LeafParts | None = None  # its canonical encoding but for what the lock hands out
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,33 +104,6 @@ def _check_expected(expected_version: int | None, new_version: int, count: int) 
         raise StaleVersion(new_version - count)
 
 
-HASH = 32
-INSERT_NODES = "INSERT INTO merkle_nodes (node, hash) VALUES ({p}, {p})"
-GROW_TREE = "UPDATE log_head SET tree_size = {p}, frontier = {p} WHERE id = 1"
-
-
-def split_edge(frontier: bytes | str | None) -> list[bytes]:
-    raw = frontier if isinstance(frontier, bytes) else b""  # SQLite reads the column's empty default as ''
-    return [raw[at : at + HASH] for at in range(0, len(raw), HASH)]
-
-
-def grow_tree(
-    tree_size: int, frontier: bytes | None, first_position: int, first_version: int, recorded_at: datetime, events
-) -> tuple[list[tuple[int, bytes]], int, bytes] | None:
-    """The tree's new nodes, size and right edge once these events are its next leaves; None when
-    the tree is behind the log (its catch-up will hash them) or an event came without its parts."""
-    if tree_size != first_position - 1 or any(e.leaf is None for e in events):
-        return None
-    recorded = encode_value(to_json_time(recorded_at))
-    leaves = [e.leaf.leaf_recorded(first_position + o, first_version + o, recorded) for o, e in enumerate(events)]
-    edge, made = extend(split_edge(frontier), tree_size, leaves)
-    return (
-        [(node_key(level, number), hashed) for level, number, hashed in made],
-        tree_size + len(leaves),
-        b"".join(edge),
-    )
-
-
 def _sqlite_time(moment: datetime) -> str:
     """The text SQLAlchemy keeps on SQLite for a UTCDateTime (naive UTC, microseconds)."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -157,10 +125,10 @@ def append_sqlite(
     cursor.execute("BEGIN IMMEDIATE")  # the write lock, held to COMMIT: see the module docstring
     try:
         now_text = _sqlite_time(now)
-        last_position, recorded_text, tree_size, frontier = cursor.execute(
+        last_position, recorded_text = cursor.execute(
             "UPDATE log_head SET position = position + ?, "
             "recorded_at = CASE WHEN recorded_at > ? THEN recorded_at ELSE ? END "
-            "WHERE id = 1 RETURNING position, recorded_at, tree_size, frontier",
+            "WHERE id = 1 RETURNING position, recorded_at",
             (count, now_text, now_text),
         ).fetchone()
         if idempotency is not None:
@@ -197,11 +165,6 @@ def append_sqlite(
             ],
         )
         recorded_at = datetime.fromisoformat(recorded_text).replace(tzinfo=timezone.utc)
-        grown = grow_tree(tree_size, frontier, first_position, first_version, recorded_at, events)
-        if grown is not None:
-            nodes, size, edge = grown
-            cursor.executemany(INSERT_NODES.format(p="?"), nodes)
-            cursor.execute(GROW_TREE.format(p="?"), (size, edge))
         appended = Appended(new_version, first_position, recorded_at)
         if idempotency is not None:
             cursor.execute(
@@ -252,7 +215,7 @@ def append_postgres(
         with connection.pipeline():
             head.execute(
                 "UPDATE log_head SET position = position + %s, recorded_at = GREATEST(recorded_at, %s) "
-                "WHERE id = 1 RETURNING position, recorded_at, tree_size, frontier",
+                "WHERE id = 1 RETURNING position, recorded_at",
                 (count, now),
             )
             if idempotency is not None:
@@ -264,7 +227,7 @@ def append_postgres(
                 "RETURNING version",
                 (incident_id, count),
             )
-        last_position, recorded_at, tree_size, frontier = head.fetchone()
+        last_position, recorded_at = head.fetchone()
         if idempotency is not None:
             earlier = _matching(earlier_cursor.fetchone(), idempotency)
             if earlier is not None:
@@ -307,7 +270,6 @@ def append_postgres(
         )
         # Sent with the commit, heard by the other processes once it is visible (app.store.listener).
         told = ("SELECT pg_notify(%s, %s)", (APPENDED_CHANNEL, notice(origin, incident_id, new_version, last_position)))
-        grown = grow_tree(tree_size, frontier, first_position, first_version, recorded_at, events)
         if count <= SMALL_BATCH:
             # A few rows: INSERT, remember the key and COMMIT in one more round trip. If the
             # INSERT fails, PostgreSQL skips the rest of the pipeline and the COMMIT cannot
@@ -316,9 +278,6 @@ def append_postgres(
                 head.executemany(
                     f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows
                 )
-                if grown is not None:
-                    head.executemany(INSERT_NODES.format(p="%s"), grown[0])
-                    head.execute(GROW_TREE.format(p="%s"), grown[1:])
                 if remember is not None:
                     head.execute(*remember)
                 head.execute(*told)
@@ -327,11 +286,6 @@ def append_postgres(
         with head.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        if grown is not None:
-            with head.copy("COPY merkle_nodes (node, hash) FROM STDIN") as copy:
-                for node in grown[0]:
-                    copy.write_row(node)
-            head.execute(GROW_TREE.format(p="%s"), grown[1:])
         if remember is not None:
             head.execute(*remember)
         head.execute(*told)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from app.db import utcnow
-from app.proofs.leaves import LeafParts, plain
+from app.proofs.leaves import plain
 from app.proofs.sealing import KeyFor, open_data, private_names, seal_data, sealed_key_ids
 from app.store.appenders import (
     Appended,
@@ -26,7 +26,6 @@ from app.store.appenders import (
     IdempotencyMismatch,
     PreparedEvent,
     StaleVersion,
-    dumps,
 )
 from app.store.backends import store_backend
 from app.store.listener import AppendListener
@@ -409,42 +408,31 @@ def _prepared(incident_id: str, event_id: str, event: NewEvent, key_for: KeyFor)
     if private_names(written):
         written = seal_data(written, key_for, event_id=event_id)
         extra[SEALED_KEYS] = sorted(sealed_key_ids(written))
-    (data, data_read), (metadata, metadata_read) = _as_stored(written), _as_stored(extra)
-    reported = None if event.reported_at is None else Published(event.reported_at, event.reported_day).text()
-    parts = LeafParts(
-        incident_id=incident_id,
-        event_id=event_id,
-        type=event.type,
-        schema_version=event.schema_version,
-        data=data_read,  # the leaf hashes what is stored, as it reads back
-        metadata=metadata_read,
-        reported_at=reported,
-    )
     return PreparedEvent(
         event_id,
         event.type,
         event.schema_version,
-        data,
-        metadata,
+        _as_stored(written),
+        _as_stored(extra),
         event.reported_at,
         event.reported_day,
-        parts,
     )
 
 
-def _as_stored(value: dict[str, Any]) -> tuple[str, Any]:
-    """The JSON text an event's data (or metadata) is stored as, and the value it reads back as.
-    Plain JSON (app.proofs.leaves.plain: string keys, no floats, no integer past I-JSON, no lone
-    surrogate), the usual event, is written by orjson, several times faster than the standard
-    library, and reads back as it is (a tuple as a list, which encodes alike); anything else is
-    written as it always was and read back to learn what it became (non-string keys become
-    strings; a float stays what the leaf's encoding then judges, NaN refused as before)."""
+def _as_stored(value: dict[str, Any]) -> str:
+    """The JSON text an event's data (or metadata) is stored as. Plain JSON (app.proofs.leaves.plain:
+    string keys, no floats, no integer past I-JSON, no lone surrogate), the usual event, is written
+    by orjson, several times faster than the standard library; anything else as the standard
+    library writes it, except a float that is not a number (NaN, an infinity): no JSON holds one
+    and the log's tree could never hash it, so the event is refused before anything is written."""
     if not value:
-        return "{}", {}
+        return "{}"
     if plain(value):
-        return orjson.dumps(value).decode(), value
-    text = dumps(value)
-    return text, json.loads(text)
+        return orjson.dumps(value).decode()
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise ValueError("an event cannot hold NaN or an infinity: JSON has no such number") from None
 
 
 def event_from_row(row: Sequence[Any], upcast: Upcast = upcast_to_current) -> StoredEvent:

@@ -34,8 +34,8 @@ log_head = sa.Table(
 
 # Every complete subtree of the log's Merkle tree (RFC 9162): the hash of leaves
 # [number * 2**level, (number + 1) * 2**level), level 0 being the events' leaf hashes (leaf
-# number = position - 1), keyed by node_key(level, number). Written in the same transaction as the
-# events they cover; append-only.
+# number = position - 1), keyed by node_key(level, number). Written as the tree integrates the
+# committed events (app.store.tree), with the size and right edge on log_head; append-only.
 merkle_nodes = sa.Table(
     "merkle_nodes",
     metadata,

@@ -1,6 +1,11 @@
 """The log's Merkle tree as the store keeps it: leaves and complete subtrees in `merkle_nodes`, the
-size and right edge on the log_head row (grown by every append: app.store.appenders), and the
-checkpoints signed over it. Proofs are read from the stored nodes in one query each.
+size and right edge on the log_head row, and the checkpoints signed over it. Proofs are read from
+the stored nodes in one query each.
+
+The tree integrates the log behind its head: appends write only events (app.store.appenders), and
+`LogTree.catch_up` hashes what is committed since, in position order — run by the checkpoint loop
+before it signs, and by any tree head or proof asked of events the tree does not hold yet, so no
+answer ever comes from a tree short of what it was asked about.
 """
 
 from __future__ import annotations
@@ -19,13 +24,18 @@ from app.db import utcnow
 from app.proofs import merkle
 from app.proofs.leaves import event_leaf
 from app.proofs.notes import Checkpoint, Signer
-from app.store.appenders import split_edge
 from app.store.store import StoredEvent, event_from_row
 from app.store.tables import checkpoints, events, log_head, merkle_nodes, node_key
 from events.catalog import to_json_time
 
 T = TypeVar("T")
 CATCH_UP_PAGE = 1000
+HASH = 32
+
+
+def split_edge(frontier: bytes | str | None) -> list[bytes]:
+    raw = frontier if isinstance(frontier, bytes) else b""  # SQLite reads the column's empty default as ''
+    return [raw[at : at + HASH] for at in range(0, len(raw), HASH)]
 
 
 def as_stored(type_name: str, schema_version: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -90,8 +100,8 @@ class LogTree:
     # -- growing ---------------------------------------------------------------------------
 
     def catch_up(self, page: int = CATCH_UP_PAGE) -> int:
-        """Hash the events the tree does not hold yet (written around the store: a migration from
-        an older version, a repair), in position order, a page per transaction. Returns how many."""
+        """Hash the committed events the tree does not hold yet, in position order, a page per
+        transaction. Returns how many this call added."""
         done = 0
         while True:
             added = self._catch_up_page(page)
@@ -100,20 +110,15 @@ class LogTree:
                 return done
 
     def _catch_up_page(self, page: int) -> int:
-        # A read first, without the lock: the checkpoint loop asks every few seconds in every
-        # process, and the tree is almost always at the head, so no append waits on it for nothing.
+        # THE ORDERING DECISION OF THE TREE. The page is read and hashed without any lock: every
+        # event at or below the committed head is committed itself and never changes (appends move
+        # the head in the transaction that writes them, app.store.appenders), so what is read here
+        # is exactly the log's next events, and appends never wait on the hashing. The tree moves
+        # by compare-and-set on its size: if another process integrated the same events first, the
+        # update finds no row, the nodes are not written, and the next page starts from there.
         with self.engine.connect() as conn:
-            size, head = conn.execute(sa.select(log_head.c.tree_size, log_head.c.position)).one()
-        if size >= head:
-            return 0
-        with self.engine.begin() as conn:
-            # The log_head row first, as an append takes it (app.store.appenders): the tree's edge
-            # cannot move under us, and the events read here are all the events below the head.
             size, head, frontier = conn.execute(
-                sa.update(log_head)
-                .where(log_head.c.id == 1)
-                .values(tree_size=log_head.c.tree_size)
-                .returning(log_head.c.tree_size, log_head.c.position, log_head.c.frontier)
+                sa.select(log_head.c.tree_size, log_head.c.position, log_head.c.frontier).where(log_head.c.id == 1)
             ).one()
             if size >= head:
                 return 0
@@ -123,27 +128,31 @@ class LogTree:
                 .order_by(events.c.position)
                 .limit(page)
             ).all()
-            leaves = []
-            for expected, row in enumerate(rows, start=size + 1):
-                event = event_from_row(row, as_stored)
-                if event.position != expected:
-                    raise RuntimeError(f"the log has no event at position {expected}; its tree cannot be built past it")
-                leaves.append(event_leaf(stored_record(event)))
-            if not leaves:
-                return 0
-            edge, made = merkle.extend(split_edge(frontier), size, leaves)
-            conn.execute(merkle_nodes.insert(), [{"node": node_key(lv, n), "hash": h} for lv, n, h in made])
-            conn.execute(
+        leaves = []
+        for expected, row in enumerate(rows, start=size + 1):
+            event = event_from_row(row, as_stored)
+            if event.position != expected:
+                raise RuntimeError(f"the log has no event at position {expected}; its tree cannot be built past it")
+            leaves.append(event_leaf(stored_record(event)))
+        if not leaves:
+            return 0
+        edge, made = merkle.extend(split_edge(frontier), size, leaves)
+        with self.engine.begin() as conn:
+            moved = conn.execute(
                 sa.update(log_head)
-                .where(log_head.c.id == 1)
+                .where(log_head.c.id == 1, log_head.c.tree_size == size)
                 .values(tree_size=size + len(leaves), frontier=b"".join(edge))
-            )
-            return len(leaves)
+            ).rowcount
+            if moved != 1:
+                return 0  # integrated elsewhere meanwhile: nothing was written here
+            conn.execute(merkle_nodes.insert(), [{"node": node_key(lv, n), "hash": h} for lv, n, h in made])
+        return len(leaves)
 
     # -- reading ---------------------------------------------------------------------------
 
     def head(self) -> tuple[int, bytes]:
-        """The tree's size and root as the log_head row holds them (one consistent read)."""
+        """The tree's size and root once it holds every event committed so far."""
+        self.catch_up()
         with self.engine.connect() as conn:
             size, frontier = conn.execute(
                 sa.select(log_head.c.tree_size, log_head.c.frontier).where(log_head.c.id == 1)
@@ -187,6 +196,8 @@ class LogTree:
             )
 
     def _answer(self, size: int, answer: Callable[[merkle.NodeLookup], T]) -> T:
+        if size > self.size():
+            self.catch_up()  # events committed since the tree last integrated
         needed = merkle.nodes_needed(answer)
         found = self._known.take(needed)
         with self.engine.connect() as conn:

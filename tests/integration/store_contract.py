@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -294,7 +295,7 @@ class TreeContract:
         store.append("a", [note(5)])
         assert LogTree(store.engine).head() == (2, root_hash(self.recomputed(store)))
 
-    def test_events_written_around_the_store_are_hashed_by_the_catch_up(self, store):
+    def test_the_tree_integrates_behind_the_head_events_written_around_the_store_too(self, store):
         store.append("a", [note(1)])
         with store.engine.begin() as conn:  # as a migration or a repair would write, outside the append path
             conn.execute(sa.update(log_head).values(position=2))
@@ -315,12 +316,31 @@ class TreeContract:
             conn.execute(sa.update(streams_table).values(version=2))
         store.append("a", [note(3)])
         tree = LogTree(store.engine)
-        assert tree.size() == 1, "the append leaves a tree that is behind the log be"
-        assert tree.catch_up() == 2
+        assert tree.size() == 0, "appends write events only: the tree integrates them when asked"
+        assert tree.catch_up() == 3
+        assert tree.catch_up() == 0
         leaves = self.recomputed(store)
         assert tree.head() == (3, root_hash(leaves))
         store.append("a", [note(4)])
-        assert tree.head() == (4, root_hash(self.recomputed(store))), "and appends grow it again"
+        assert tree.size() == 3
+        assert tree.head() == (4, root_hash(self.recomputed(store))), "a tree head integrates what is new"
+        store.append("a", [note(5)])
+        proof = tree.inclusion(5, 5)
+        assert proof.root_hash == root_hash(self.recomputed(store)), "and so does a proof"
+
+    def test_processes_integrating_at_once_build_one_tree(self, store):
+        """Each integrates by compare-and-set on the tree's size: whoever loses writes nothing."""
+        for batch in range(6):
+            store.append(f"i-{batch}", [note(n) for n in range(37)])
+        trees = [LogTree(store.engine) for _ in range(4)]
+        with ThreadPoolExecutor(4) as pool:
+            added = list(pool.map(lambda tree: tree.catch_up(page=10), trees))
+        assert sum(added) == 6 * 37
+        leaves = self.recomputed(store)
+        assert all(tree.head() == (len(leaves), root_hash(leaves)) for tree in trees)
+        with store.engine.connect() as conn:
+            complete = sum(len(leaves) >> level for level in range(len(leaves).bit_length()))  # every complete subtree
+            assert conn.execute(sa.text("SELECT count(*) FROM merkle_nodes")).scalar_one() == complete
 
     def test_the_trees_tables_refuse_changes(self, store):
         store.append("a", [note(1)])
