@@ -92,9 +92,9 @@ class Metrics:
         self._log: LogFacts | None = None
         self._request_series: dict[tuple[str, str, int], Any] = {}  # labels() looked up once per series
 
-    def watch_log(self, projector: Projector, subscriptions: Subscriptions) -> None:
-        """Report the database's facts (head, index lag, webhook queue) at every scrape."""
-        self._log = LogFacts(projector, subscriptions)
+    def watch_log(self, projector: Projector, subscriptions: Subscriptions, tree_size: Callable[[], int]) -> None:
+        """Report the database's facts (head, index lag, tree lag, webhook queue) at every scrape."""
+        self._log = LogFacts(projector, subscriptions, tree_size)
         if self.registry is not None:
             self.registry.register(self._log)
 
@@ -130,17 +130,24 @@ class Metrics:
 
 
 class LogFacts(Collector):
-    """The head position, the assertion index's lag and the webhook queue's depth, read when scraped."""
+    """The head position, the assertion index's and the log tree's lags and the webhook queue's
+    depth, read when scraped."""
 
-    def __init__(self, projector: Projector, subscriptions: Subscriptions):
+    def __init__(self, projector: Projector, subscriptions: Subscriptions, tree_size: Callable[[], int]):
         self.projector = projector
         self.subscriptions = subscriptions
+        self.tree_size = tree_size
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         progress = self.projector.progress()
         yield GaugeMetricFamily("timeline_head_position", "The global log position of the newest event.", progress.head)
         yield GaugeMetricFamily(
             "timeline_projector_lag", "Log positions the assertion index is behind the head.", progress.lag
+        )
+        yield GaugeMetricFamily(
+            "timeline_log_tree_lag",
+            "Log positions the Merkle tree has not integrated yet (it does before each checkpoint).",
+            max(progress.head - self.tree_size(), 0),
         )
         yield GaugeMetricFamily(
             "timeline_webhook_queue_depth", "Webhook deliveries not made yet.", self.subscriptions.queued()

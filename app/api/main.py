@@ -109,10 +109,12 @@ def build_app(settings: Settings) -> FastAPI:
     def healthz():
         """Liveness: the process is up and the database answers."""
         progress = app.state.reads.follower.projector.progress()
+        tree_size = app.state.log.tree.size()
         return {
             "status": "ok",
             "head_position": progress.head,
             "assertion_index": {"position": progress.position, "lag": progress.lag},
+            "log_tree": {"size": tree_size, "lag": max(progress.head - tree_size, 0)},
         }
 
     @app.get(
@@ -191,10 +193,10 @@ def wire(app: FastAPI, settings: Settings, engine: Engine) -> None:
     # Moved by this process's appends as each commits (the routes notify after the store returns).
     app.state.appended.on_append(app.state.reads.heads.moved)
     app.state.rendered = RenderedCache(settings.timeline_cache_bytes, on_lookup=metrics.looked_up)
-    metrics.watch_log(projector, app.state.subscriptions)
     app.state.log = TransparencyLog(
         engine, key_file=settings.log_key_file, name=settings.log_name, every_seconds=settings.checkpoint_seconds
     )
+    metrics.watch_log(projector, app.state.subscriptions, app.state.log.tree.size)
     reports = Articles(engine)
     app.state.erasures = Erasures(
         app.state.store, app.state.timelines, reports, forget_rendered=app.state.rendered.clear

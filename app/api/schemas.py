@@ -458,7 +458,13 @@ class IndexProgressOut(BaseModel):
     lag: int = Field(description="positions behind the head")
 
 
+class TreeProgressOut(BaseModel):
+    size: int = Field(description="the events the log's Merkle tree holds (it integrates behind the head)")
+    lag: int = Field(description="positions behind the head; integrated before each checkpoint is signed")
+
+
 class HealthOut(BaseModel):
     status: str = Field(examples=["ok"])
     head_position: int = Field(description="the last global position in the log")
     assertion_index: IndexProgressOut
+    log_tree: TreeProgressOut

@@ -168,3 +168,21 @@ def test_webhook_deliveries_are_counted_by_outcome_and_the_queue_drains(http, wr
 def test_metrics_are_in_the_api_document(http):
     document = http.get("/openapi.json").json()
     assert "text/plain" in document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+
+
+def test_the_log_trees_lag_is_what_healthz_says_and_a_proof_clears_it(settings, engine, writer):
+    # Without its lifespan the app runs no checkpoint loop: the tree integrates only when asked.
+    client = TestClient(create_app(settings, engine=engine))
+    incident = open_incident(client, writer)
+    appended = client.post(
+        f"/v1/incidents/{incident}/events", json={"events": [assertion("pretti-shot")]}, headers=writer
+    )
+    assert appended.status_code == 201, appended.text
+    health = client.get("/healthz").json()
+    assert value(scrape(client), "timeline_log_tree_lag") == health["log_tree"]["lag"] == 2
+    assert health["log_tree"]["size"] == 0
+    proof = client.get("/v1/events/2/proof", params={"size": 2}, headers=writer)
+    assert proof.status_code == 200 and proof.json()["tree_size"] == 2, proof.text
+    health = client.get("/healthz").json()
+    assert value(scrape(client), "timeline_log_tree_lag") == health["log_tree"]["lag"] == 0
+    assert health["log_tree"]["size"] == health["head_position"] == 2

@@ -455,6 +455,7 @@ def metrics_scraped(ran: Ran) -> None:
     health = ran.world.api.get("/healthz").json()
     assert float(figures["timeline_head_position"]) == health["head_position"] > 0, figures
     assert float(figures["timeline_projector_lag"]) >= 0 and float(figures["timeline_webhook_queue_depth"]) >= 0
+    assert 0 <= float(figures["timeline_log_tree_lag"]) <= health["head_position"], figures
 
 
 def timelinejs(ran: Ran) -> None:
