@@ -1,9 +1,9 @@
 """The store's one seam between SQLite and PostgreSQL, chosen once per engine.
 
-Three things differ: the append path (each backend's driver, lock and bulk insert: app.store.appenders),
-looking up many event ids at once, and whether other processes hear of an append at once (PostgreSQL's
-NOTIFY: app.store.listener) or find it by polling (SQLite). Everything else in the store is the same
-SQLAlchemy Core.
+Four things differ: the append path (each backend's driver, lock and bulk insert:
+app.store.appenders), looking up many event ids at once, writing the log tree's nodes in bulk,
+and whether other processes hear of an append at once (PostgreSQL's NOTIFY: app.store.listener)
+or find it by polling (SQLite). Everything else in the store is the same SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from app.store.appenders import Appended, Idempotency, PreparedEvent, append_postgres, append_sqlite
 from app.store.listener import AppendListener
-from app.store.tables import events
+from app.store.tables import events, merkle_nodes
 
 ResultJson = Callable[[Appended], dict[str, Any]]
 OnAppend = Callable[[str | None, int | None], None]
@@ -39,6 +39,10 @@ class StoreBackend(Protocol):
     ) -> Appended: ...
 
     def existing_event_ids(self, conn: Connection, event_ids: Sequence[str]) -> set[str]: ...
+
+    def write_nodes(self, conn: Connection, nodes: Sequence[tuple[int, bytes]]) -> None:
+        """Insert the log tree's new nodes, (key, hash), as it integrates a page of events."""
+        ...
 
     def listener(self, engine: Engine, on_append: OnAppend) -> AppendListener | None:
         """What hears other processes' appends at once, where the database can tell (else None: poll)."""
@@ -81,6 +85,9 @@ class SqliteBackend:
             found.update(conn.execute(sa.select(events.c.event_id).where(events.c.event_id.in_(chunk))).scalars())
         return found
 
+    def write_nodes(self, conn: Connection, nodes: Sequence[tuple[int, bytes]]) -> None:
+        conn.execute(merkle_nodes.insert(), [{"node": node, "hash": hashed} for node, hashed in nodes])
+
 
 class PostgresBackend:
     def __init__(self, origin: str):
@@ -119,6 +126,15 @@ class PostgresBackend:
         wanted = sa.bindparam("ids", type_=postgresql.ARRAY(sa.String))
         query = sa.select(events.c.event_id).where(events.c.event_id == sa.any_(wanted))
         return set(conn.execute(query, {"ids": list(event_ids)}).scalars())
+
+    def write_nodes(self, conn: Connection, nodes: Sequence[tuple[int, bytes]]) -> None:
+        # COPY, in the transaction of `conn`: psycopg's executemany sends a statement per row, which
+        # made the nodes (two rows an event) most of the tree's integration time.
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy("COPY merkle_nodes (node, hash) FROM STDIN") as copy:
+            for row in nodes:
+                copy.write_row(row)
 
 
 def store_backend(engine: Engine, origin: str) -> StoreBackend:

@@ -24,6 +24,7 @@ from app.db import utcnow
 from app.proofs import merkle
 from app.proofs.leaves import event_leaf
 from app.proofs.notes import Checkpoint, Signer
+from app.store.backends import store_backend
 from app.store.store import StoredEvent, event_from_row
 from app.store.tables import checkpoints, events, log_head, merkle_nodes, node_key
 from events.catalog import to_json_time
@@ -96,6 +97,7 @@ class LogTree:
     def __init__(self, engine: Engine, *, nodes_kept: int = NODES_KEPT):
         self.engine = engine
         self._known = NodeCache(nodes_kept)
+        self._backend = store_backend(engine, origin="")
 
     # -- growing ---------------------------------------------------------------------------
 
@@ -145,7 +147,7 @@ class LogTree:
             ).rowcount
             if moved != 1:
                 return 0  # integrated elsewhere meanwhile: nothing was written here
-            conn.execute(merkle_nodes.insert(), [{"node": node_key(lv, n), "hash": h} for lv, n, h in made])
+            self._backend.write_nodes(conn, [(node_key(level, n), hashed) for level, n, hashed in made])
         return len(leaves)
 
     # -- reading ---------------------------------------------------------------------------
