@@ -92,9 +92,11 @@ class Metrics:
         self._log: LogFacts | None = None
         self._request_series: dict[tuple[str, str, int], Any] = {}  # labels() looked up once per series
 
-    def watch_log(self, projector: Projector, subscriptions: Subscriptions, tree_size: Callable[[], int]) -> None:
+    def watch_log(
+        self, projector: Projector, subscriptions: Subscriptions, tree_progress: Callable[[], tuple[int, int]]
+    ) -> None:
         """Report the database's facts (head, index lag, tree lag, webhook queue) at every scrape."""
-        self._log = LogFacts(projector, subscriptions, tree_size)
+        self._log = LogFacts(projector, subscriptions, tree_progress)
         if self.registry is not None:
             self.registry.register(self._log)
 
@@ -133,10 +135,12 @@ class LogFacts(Collector):
     """The head position, the assertion index's and the log tree's lags and the webhook queue's
     depth, read when scraped."""
 
-    def __init__(self, projector: Projector, subscriptions: Subscriptions, tree_size: Callable[[], int]):
+    def __init__(
+        self, projector: Projector, subscriptions: Subscriptions, tree_progress: Callable[[], tuple[int, int]]
+    ):
         self.projector = projector
         self.subscriptions = subscriptions
-        self.tree_size = tree_size
+        self.tree_progress = tree_progress  # LogTree.progress: (size, lag)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         progress = self.projector.progress()
@@ -147,7 +151,7 @@ class LogFacts(Collector):
         yield GaugeMetricFamily(
             "timeline_log_tree_lag",
             "Log positions the Merkle tree has not integrated yet (it does before each checkpoint).",
-            max(progress.head - self.tree_size(), 0),
+            self.tree_progress()[1],
         )
         yield GaugeMetricFamily(
             "timeline_webhook_queue_depth", "Webhook deliveries not made yet.", self.subscriptions.queued()

@@ -109,12 +109,12 @@ def build_app(settings: Settings) -> FastAPI:
     def healthz():
         """Liveness: the process is up and the database answers."""
         progress = app.state.reads.follower.projector.progress()
-        tree_size = app.state.log.tree.size()
+        tree_size, tree_lag = app.state.log.tree.progress()
         return {
             "status": "ok",
             "head_position": progress.head,
             "assertion_index": {"position": progress.position, "lag": progress.lag},
-            "log_tree": {"size": tree_size, "lag": max(progress.head - tree_size, 0)},
+            "log_tree": {"size": tree_size, "lag": tree_lag},
         }
 
     @app.get(
@@ -196,7 +196,7 @@ def wire(app: FastAPI, settings: Settings, engine: Engine) -> None:
     app.state.log = TransparencyLog(
         engine, key_file=settings.log_key_file, name=settings.log_name, every_seconds=settings.checkpoint_seconds
     )
-    metrics.watch_log(projector, app.state.subscriptions, app.state.log.tree.size)
+    metrics.watch_log(projector, app.state.subscriptions, app.state.log.tree.progress)
     reports = Articles(engine)
     app.state.erasures = Erasures(
         app.state.store, app.state.timelines, reports, forget_rendered=app.state.rendered.clear

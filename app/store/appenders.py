@@ -45,12 +45,37 @@ REMEMBER_RESULT = (
     "VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
 )
 
+# The statements of an append, per driver (also run as they are by the append benchmark's
+# "raw driver, the store's writes", so that row measures exactly these writes).
+SQLITE_TAKE_POSITIONS = (
+    "UPDATE log_head SET position = position + ?, "
+    "recorded_at = CASE WHEN recorded_at > ? THEN recorded_at ELSE ? END "
+    "WHERE id = 1 RETURNING position, recorded_at"
+)
+SQLITE_BUMP_STREAM = (
+    "INSERT INTO streams (incident_id, version, opened_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (incident_id) DO UPDATE SET version = streams.version + excluded.version "
+    "RETURNING version"
+)
+POSTGRES_TAKE_POSITIONS = (
+    "UPDATE log_head SET position = position + %s, recorded_at = GREATEST(recorded_at, %s) "
+    "WHERE id = 1 RETURNING position, recorded_at"
+)
+POSTGRES_BUMP_STREAM = (
+    "INSERT INTO streams (incident_id, version, opened_at) "
+    "VALUES (%s, %s, (SELECT recorded_at FROM log_head WHERE id = 1)) "
+    "ON CONFLICT (incident_id) DO UPDATE SET version = streams.version + EXCLUDED.version "
+    "RETURNING version"
+)
+
 # Up to this many rows go in with a pipelined INSERT; more go in with COPY (PostgreSQL).
 SMALL_BATCH = 16
 COLUMNS = (
     "position, incident_id, version, event_id, type, schema_version, data, metadata, reported_at, recorded_at, "
     "reported_day"
 )
+SQLITE_INSERT_EVENTS = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join(['?'] * 11)})"
+POSTGRES_INSERT_EVENTS = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join(['%s'] * 11)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,28 +150,18 @@ def append_sqlite(
     cursor.execute("BEGIN IMMEDIATE")  # the write lock, held to COMMIT: see the module docstring
     try:
         now_text = _sqlite_time(now)
-        last_position, recorded_text = cursor.execute(
-            "UPDATE log_head SET position = position + ?, "
-            "recorded_at = CASE WHEN recorded_at > ? THEN recorded_at ELSE ? END "
-            "WHERE id = 1 RETURNING position, recorded_at",
-            (count, now_text, now_text),
-        ).fetchone()
+        last_position, recorded_text = cursor.execute(SQLITE_TAKE_POSITIONS, (count, now_text, now_text)).fetchone()
         if idempotency is not None:
             row = cursor.execute(EARLIER_RESULT.format(p="?"), (idempotency.scope, idempotency.key)).fetchone()
             earlier = _matching(row, idempotency)
             if earlier is not None:
                 cursor.execute("ROLLBACK")
                 return Appended(0, 0, now, earlier=earlier)
-        (new_version,) = cursor.execute(
-            "INSERT INTO streams (incident_id, version, opened_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (incident_id) DO UPDATE SET version = streams.version + excluded.version "
-            "RETURNING version",
-            (incident_id, count, recorded_text),
-        ).fetchone()
+        (new_version,) = cursor.execute(SQLITE_BUMP_STREAM, (incident_id, count, recorded_text)).fetchone()
         _check_expected(expected_version, new_version, count)
         first_position, first_version = last_position - count + 1, new_version - count + 1
         cursor.executemany(
-            f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            SQLITE_INSERT_EVENTS,
             [
                 (
                     first_position + offset,
@@ -213,20 +228,10 @@ def append_postgres(
         # reads the recorded_at the first statement has just set. The statements run in order
         # inside the one transaction; the pipeline only saves the waits between them.
         with connection.pipeline():
-            head.execute(
-                "UPDATE log_head SET position = position + %s, recorded_at = GREATEST(recorded_at, %s) "
-                "WHERE id = 1 RETURNING position, recorded_at",
-                (count, now),
-            )
+            head.execute(POSTGRES_TAKE_POSITIONS, (count, now))
             if idempotency is not None:
                 earlier_cursor.execute(EARLIER_RESULT.format(p="%s"), (idempotency.scope, idempotency.key))
-            stream.execute(
-                "INSERT INTO streams (incident_id, version, opened_at) "
-                "VALUES (%s, %s, (SELECT recorded_at FROM log_head WHERE id = 1)) "
-                "ON CONFLICT (incident_id) DO UPDATE SET version = streams.version + EXCLUDED.version "
-                "RETURNING version",
-                (incident_id, count),
-            )
+            stream.execute(POSTGRES_BUMP_STREAM, (incident_id, count))
         last_position, recorded_at = head.fetchone()
         if idempotency is not None:
             earlier = _matching(earlier_cursor.fetchone(), idempotency)
@@ -275,9 +280,7 @@ def append_postgres(
             # INSERT fails, PostgreSQL skips the rest of the pipeline and the COMMIT cannot
             # happen; psycopg raises the INSERT's error when the pipeline syncs.
             with connection.pipeline():
-                head.executemany(
-                    f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows
-                )
+                head.executemany(POSTGRES_INSERT_EVENTS, rows)
                 if remember is not None:
                     head.execute(*remember)
                 head.execute(*told)

@@ -165,6 +165,14 @@ class LogTree:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(log_head.c.tree_size).where(log_head.c.id == 1)).scalar_one()
 
+    def progress(self) -> tuple[int, int]:
+        """The tree's size and how many committed events it has not integrated yet (one read)."""
+        with self.engine.connect() as conn:
+            size, head = conn.execute(
+                sa.select(log_head.c.tree_size, log_head.c.position).where(log_head.c.id == 1)
+            ).one()
+        return size, max(head - size, 0)
+
     def root(self, size: int) -> bytes:
         return self._answer(size, lambda node: merkle.root_from_nodes(size, node))
 
@@ -198,18 +206,19 @@ class LogTree:
             )
 
     def _answer(self, size: int, answer: Callable[[merkle.NodeLookup], T]) -> T:
-        if size > self.size():
-            self.catch_up()  # events committed since the tree last integrated
         needed = merkle.nodes_needed(answer)
         found = self._known.take(needed)
-        with self.engine.connect() as conn:
-            held = conn.execute(sa.select(log_head.c.tree_size).where(log_head.c.id == 1)).scalar_one()
-            if size > held:
-                raise TreeBehind(size, held)
-            if len(found) < len(needed):
+        held = self.size()
+        if size > held:
+            self.catch_up()  # events committed since the tree last integrated
+            held = self.size()
+        if size > held:
+            raise TreeBehind(size, held)
+        if len(found) < len(needed):
+            with self.engine.connect() as conn:
                 fetched = _nodes(conn, needed - found.keys())
-                self._known.keep(fetched)
-                found.update(fetched)
+            self._known.keep(fetched)
+            found.update(fetched)
         missing = needed - found.keys()
         if missing:
             raise RuntimeError(f"the log's tree is missing {len(missing)} of its nodes, e.g. {min(missing)}")
@@ -265,8 +274,7 @@ class Checkpoints:
         """A checkpoint of the tree as it stands, unless it is empty or one of its size is issued already. Any
         process may issue: a note is the same text for the same size (Ed25519 signs deterministically),
         so two issuing at once insert the same row and one insert is ignored."""
-        self.tree.catch_up()
-        size, root = self.tree.head()
+        size, root = self.tree.head()  # integrated first
         latest = self.latest()
         if size == 0 or (latest is not None and latest.tree_size >= size):
             return None
