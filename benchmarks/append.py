@@ -462,19 +462,16 @@ def floor_with_the_stores_writes(backend, db, incidents: list[str]):
     """The raw driver making every write an append of ours makes, with the store's own statements
     (app.store.appenders) in its round trips, and none of the store's Python: the counter row
     (position and recorded_at), the stream's version, the events, and on PostgreSQL the
-    notification. `floor` against this is what the writes themselves cost; this against `ours`,
-    the Python."""
+    notification, all in the function timeline_append (migrations/versions/0015). `floor` against
+    this is what the writes themselves cost; this against `ours`, the Python."""
     from app.store import appenders
-    from app.store.listener import APPENDED_CHANNEL, notice
 
     connection = raw_connection(backend, db)
 
-    def rows(incident_id, batch, first: int, first_version: int, recorded: Any) -> list[tuple]:
-        # The day as each store keeps it: ISO text on SQLite, a date on PostgreSQL.
-        day = (lambda moment: moment.date().isoformat()) if backend.name == "sqlite" else (lambda moment: moment.date())
+    def rows(incident_id, batch, first: int, first_version: int, recorded: str) -> list[tuple]:
         return [
             (first + o, incident_id, first_version + o, str(uuid.uuid4()), EVENT_TYPE, 2, json.dumps(data), "{}")
-            + (recorded, recorded, day(reported_at))
+            + (appenders.sqlite_time(reported_at), recorded, None)
             for o, (data, reported_at) in enumerate(batch)
         ]
 
@@ -491,19 +488,15 @@ def floor_with_the_stores_writes(backend, db, incidents: list[str]):
             connection.execute("COMMIT")
 
     def run_postgres(appends: list[Append]) -> None:
+        # An append of a few events is one statement in autocommit, as the store sends it.
+        connection.autocommit = True
         for incident_id, batch in appends:
-            count = len(batch)
-            head, stream = connection.cursor(), connection.cursor()
-            with connection.pipeline():
-                head.execute(appenders.POSTGRES_TAKE_POSITIONS, (count, utcnow()))
-                stream.execute(appenders.POSTGRES_BUMP_STREAM, (incident_id, count))
-            last, recorded = head.fetchone()
-            (version,) = stream.fetchone()
-            written = rows(incident_id, batch, last - count + 1, version - count + 1, recorded)
-            with connection.pipeline():
-                head.executemany(appenders.POSTGRES_INSERT_EVENTS, written)
-                head.execute("SELECT pg_notify(%s, %s)", (APPENDED_CHANNEL, notice("", incident_id, version, last)))
-                connection.commit()
+            prepared = [
+                appenders.PreparedEvent(str(uuid.uuid4()), EVENT_TYPE, 2, json.dumps(data), "{}", reported_at)
+                for data, reported_at in batch
+            ]
+            arguments = appenders.postgres_append_arguments(incident_id, prepared, utcnow(), None, None, "")
+            connection.execute(appenders.POSTGRES_APPEND, arguments).fetchone()
 
     try:
         yield (run_sqlite if backend.name == "sqlite" else run_postgres), lambda: counted_events(backend, connection)

@@ -14,6 +14,9 @@ Marten years). So appends are serialized for the whole span from taking a positi
   first transaction is already committed and visible (PostgreSQL marks a transaction committed
   before it releases its locks). This is the effect of pg_advisory_xact_lock or LOCK TABLE ... IN
   EXCLUSIVE MODE (as the eventsourcing library does), with the counter we need in the same round trip.
+On PostgreSQL an append of up to SMALL_BATCH events is one statement, the function
+timeline_append (migrations/versions/0015), which makes these same writes in this same order in
+its own transaction; a larger one is a transaction of pipelined statements and a COPY.
 Positions come from that counter, in that transaction: a rolled-back append rolls the counter back
 too, so no gap is ever left. recorded_at is the later of our clock and the last one handed out, so
 it never decreases along the position even if the clock steps back or two servers disagree.
@@ -35,6 +38,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
+
+import orjson
 
 from app.store.listener import APPENDED_CHANNEL, notice
 
@@ -129,7 +134,7 @@ def _check_expected(expected_version: int | None, new_version: int, count: int) 
         raise StaleVersion(new_version - count)
 
 
-def _sqlite_time(moment: datetime) -> str:
+def sqlite_time(moment: datetime) -> str:
     """The text SQLAlchemy keeps on SQLite for a UTCDateTime (naive UTC, microseconds)."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
@@ -149,7 +154,7 @@ def append_sqlite(
     cursor = connection.cursor()
     cursor.execute("BEGIN IMMEDIATE")  # the write lock, held to COMMIT: see the module docstring
     try:
-        now_text = _sqlite_time(now)
+        now_text = sqlite_time(now)
         last_position, recorded_text = cursor.execute(SQLITE_TAKE_POSITIONS, (count, now_text, now_text)).fetchone()
         if idempotency is not None:
             row = cursor.execute(EARLIER_RESULT.format(p="?"), (idempotency.scope, idempotency.key)).fetchone()
@@ -172,7 +177,7 @@ def append_sqlite(
                     e.schema_version,
                     e.data,
                     e.metadata,
-                    recorded_text if e.reported_at is None else _sqlite_time(e.reported_at),
+                    recorded_text if e.reported_at is None else sqlite_time(e.reported_at),
                     recorded_text,
                     e.reported_day and e.reported_day.isoformat(),
                 )
@@ -221,6 +226,10 @@ def append_postgres(
     import psycopg
 
     count = len(events)
+    if count <= SMALL_BATCH:
+        return _append_postgres_in_one_statement(
+            connection, incident_id, events, now, expected_version, idempotency, origin
+        )
     head, stream, earlier_cursor = connection.cursor(), connection.cursor(), connection.cursor()
     try:
         # One round trip for BEGIN, the log_head row lock (first: it serializes appends until
@@ -275,17 +284,6 @@ def append_postgres(
         )
         # Sent with the commit, heard by the other processes once it is visible (app.store.listener).
         told = ("SELECT pg_notify(%s, %s)", (APPENDED_CHANNEL, notice(origin, incident_id, new_version, last_position)))
-        if count <= SMALL_BATCH:
-            # A few rows: INSERT, remember the key and COMMIT in one more round trip. If the
-            # INSERT fails, PostgreSQL skips the rest of the pipeline and the COMMIT cannot
-            # happen; psycopg raises the INSERT's error when the pipeline syncs.
-            with connection.pipeline():
-                head.executemany(POSTGRES_INSERT_EVENTS, rows)
-                if remember is not None:
-                    head.execute(*remember)
-                head.execute(*told)
-                connection.commit()
-            return appended
         with head.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -306,6 +304,83 @@ def append_postgres(
         head.close()
         stream.close()
         earlier_cursor.close()
+
+
+# The whole of a small append in one statement, one round trip (migrations/versions/0015): the
+# function runs the statements above in their order, under the same lock. Sent in autocommit, so
+# the statement is its own transaction: a pooled connection's BEGIN and COMMIT would be two more
+# round trips, even pipelined the append took a third longer (python -m benchmarks append).
+POSTGRES_APPEND = "SELECT version, last_position, recorded_at FROM timeline_append(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# The function's refusals, each rolling the statement back (migrations/versions/0015).
+EARLIER_HELD, KEY_REUSED, VERSION_MOVED = "TL001", "TL002", "TL003"
+
+
+def postgres_append_arguments(
+    incident_id: str,
+    events: Sequence[PreparedEvent],
+    now: datetime,
+    expected_version: int | None,
+    idempotency: Idempotency | None,
+    origin: str,
+) -> tuple:
+    return (
+        incident_id,
+        now,
+        expected_version,
+        idempotency and idempotency.scope,
+        idempotency and idempotency.key,
+        idempotency and idempotency.request_hash,
+        orjson.dumps(
+            [
+                {
+                    "event_id": e.event_id,
+                    "type": e.type,
+                    "schema_version": e.schema_version,
+                    "data": orjson.Fragment(e.data),  # the stored text, as it is
+                    "metadata": orjson.Fragment(e.metadata),
+                    "reported_at": e.reported_at,
+                    "reported_day": e.reported_day,
+                }
+                for e in events
+            ]
+        ).decode(),
+        APPENDED_CHANNEL,
+        origin,
+    )
+
+
+def _append_postgres_in_one_statement(
+    connection,
+    incident_id: str,
+    events: Sequence[PreparedEvent],
+    now: datetime,
+    expected_version: int | None,
+    idempotency: Idempotency | None,
+    origin: str,
+) -> Appended:
+    import psycopg
+
+    arguments = postgres_append_arguments(incident_id, events, now, expected_version, idempotency, origin)
+    connection.autocommit = True
+    try:
+        version, last_position, recorded_at = connection.execute(POSTGRES_APPEND, arguments).fetchone()
+    except psycopg.errors.UniqueViolation as error:
+        if "event_id" in str(error):
+            raise DuplicateEvent() from None
+        raise
+    except psycopg.Error as error:
+        refused = error.sqlstate
+        if refused == EARLIER_HELD:
+            return Appended(0, 0, now, earlier=json.loads(error.diag.message_detail or "null"))
+        if refused == KEY_REUSED:
+            raise IdempotencyMismatch() from None
+        if refused == VERSION_MOVED:
+            raise StaleVersion(int(error.diag.message_detail or 0)) from None
+        raise
+    finally:
+        if not connection.broken:  # a lost connection is the pool's to replace, as it is
+            connection.autocommit = False
+    return Appended(version, last_position - len(events) + 1, recorded_at.astimezone(timezone.utc))
 
 
 def _matching(row, idempotency: Idempotency) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from app.proofs.merkle import root_hash, verify_consistency, verify_inclusion
 from app.proofs.notes import Checkpoint, Signer, Verifier
 from app.store import DuplicateEventId, EventStore, IdempotencyKeyReused, NewEvent, VersionConflict
 from app.store import store as store_module
+from app.store.appenders import SMALL_BATCH
 from app.store.tables import events as events_table
 from app.store.tables import log_head
 from app.store.tables import streams as streams_table
@@ -92,6 +93,31 @@ class StoreContract:
         assert all_positions(store) == [1]
         assert store.stream_version("a") == 1
         assert store.append("a", [note(2)]).positions == [2]
+
+    @pytest.mark.parametrize("size", [1, SMALL_BATCH, SMALL_BATCH + 1, 40])
+    def test_small_and_large_batches_are_refused_alike_and_write_nothing(self, store, size):
+        """PostgreSQL appends a few events in one statement and more with COPY: the same refusals."""
+        batch = [note(n) for n in range(size)]
+        first = store.append("a", batch, idempotency_key="k", idempotency_scope="s")
+        assert first.positions == list(range(1, size + 1)) and first.version == size
+        again = store.append("a", batch, idempotency_key="k", idempotency_scope="s")
+        assert again.replayed and (again.version, again.positions, again.recorded_at) == (
+            first.version,
+            first.positions,
+            first.recorded_at,
+        )
+        with pytest.raises(IdempotencyKeyReused):
+            store.append("a", [note(-1), *batch[1:]], idempotency_key="k", idempotency_scope="s")
+        with pytest.raises(VersionConflict) as conflict:
+            store.append("a", [note(n) for n in range(size)], expected_version=size - 1)
+        assert conflict.value.actual == size
+        taken = store.read_stream("a")[-1].event_id
+        with pytest.raises(DuplicateEventId):
+            store.append("a", [*(note(n) for n in range(size - 1)), note(size, event_id=taken)])
+        assert all_positions(store) == list(range(1, size + 1)) and store.stream_version("a") == size
+        later = store.append("b", [note(n) for n in range(size)], expected_version=0)
+        assert later.positions == list(range(size + 1, 2 * size + 1))
+        assert [e.version for e in store.read_stream("b")] == list(range(1, size + 1))
 
     def test_an_empty_batch_is_refused(self, store):
         with pytest.raises(ValueError):
@@ -245,7 +271,7 @@ class StoreContract:
 
 
 class TreeContract:
-    """The log's Merkle tree, kept by the append path in the same transaction (one suite per backend)."""
+    """The log's Merkle tree, integrated behind the head from the committed events (one suite per backend)."""
 
     backend: str
 

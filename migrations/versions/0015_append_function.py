@@ -1,0 +1,86 @@
+"""On PostgreSQL, the whole of a small append in one statement: timeline_append(), called by
+app.store.appenders.append_postgres in autocommit, so that an append of a few events is one round
+trip to the server (it was BEGIN and two pipelines). It runs the store's own statements in the
+store's order, under the same log_head row lock; the ordering argument is in app.store.appenders.
+SQLite runs in the process: nothing to add there.
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-03
+"""
+
+from alembic import op
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+# p_events: the events as one JSON array of objects with PreparedEvent's fields, data and metadata
+# as written (a json field of json_to_recordset is the text it was given). A JSON document rather than an
+# array per field: psycopg adapts Python lists in Python, seven of them took longer than the round
+# trip saved.
+# What a call can refuse, as SQLSTATEs of our own (class TL) that roll the statement back:
+# TL001 the key's earlier result (in DETAIL), TL002 the key used for another request,
+# TL003 a stale expected version (the stream's version in DETAIL).
+APPEND = """
+CREATE FUNCTION timeline_append(
+    p_incident text, p_now timestamptz, p_expected integer,
+    p_scope text, p_key text, p_request_hash text,
+    p_events json, p_channel text, p_origin text,
+    OUT version integer, OUT last_position bigint, OUT recorded_at timestamptz
+) LANGUAGE plpgsql AS $$
+DECLARE
+    n integer := json_array_length(p_events);
+    held record;
+BEGIN
+    -- First, the log_head row lock, held to the end of the statement's transaction: it
+    -- serializes appends (app.store.appenders).
+    UPDATE log_head SET position = position + n, recorded_at = GREATEST(log_head.recorded_at, p_now)
+        WHERE id = 1 RETURNING position, log_head.recorded_at INTO last_position, recorded_at;
+    IF p_key IS NOT NULL THEN
+        SELECT request_hash, result INTO held FROM idempotency_keys WHERE scope = p_scope AND key = p_key;
+        IF FOUND THEN
+            IF held.request_hash <> p_request_hash THEN
+                RAISE EXCEPTION 'idempotency key used for another request' USING ERRCODE = 'TL002';
+            END IF;
+            RAISE EXCEPTION 'idempotency key already used' USING ERRCODE = 'TL001', DETAIL = held.result::text;
+        END IF;
+    END IF;
+    INSERT INTO streams AS s (incident_id, version, opened_at) VALUES (p_incident, n, recorded_at)
+        ON CONFLICT (incident_id) DO UPDATE SET version = s.version + EXCLUDED.version
+        RETURNING s.version INTO version;
+    IF p_expected IS NOT NULL AND version - n <> p_expected THEN
+        RAISE EXCEPTION 'stale expected version' USING ERRCODE = 'TL003', DETAIL = (version - n)::text;
+    END IF;
+    INSERT INTO events (position, incident_id, version, event_id, type, schema_version, data, metadata,
+                        reported_at, recorded_at, reported_day)
+        SELECT last_position - n + e.o, p_incident, version - n + e.o, e.event_id, e.type, e.schema_version,
+               e.data, e.metadata, COALESCE(e.reported_at, recorded_at), recorded_at, e.reported_day
+        FROM ROWS FROM (json_to_recordset(p_events) AS (
+            event_id text, type text, schema_version integer, data json, metadata json,
+            reported_at timestamptz, reported_day date)) WITH ORDINALITY AS e(
+            event_id, type, schema_version, data, metadata, reported_at, reported_day, o);
+    IF p_key IS NOT NULL THEN
+        INSERT INTO idempotency_keys (scope, key, request_hash, incident_id, result, created_at)
+        VALUES (p_scope, p_key, p_request_hash, p_incident, json_build_object(
+            'incident_id', p_incident, 'version', version,
+            'positions', (SELECT json_agg(p) FROM generate_series(last_position - n + 1, last_position) AS p),
+            'recorded_at', to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+        ), recorded_at);
+    END IF;
+    -- Heard by the other processes once the commit is visible (app.store.listener.notice).
+    PERFORM pg_notify(p_channel, json_build_object(
+        'origin', p_origin, 'stream', p_incident, 'version', version, 'position', last_position)::text);
+END $$
+"""
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(APPEND)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION timeline_append")
