@@ -336,8 +336,8 @@ def postgres_append_arguments(
                     "event_id": e.event_id,
                     "type": e.type,
                     "schema_version": e.schema_version,
-                    "data": orjson.Fragment(e.data),  # the stored text, as it is
-                    "metadata": orjson.Fragment(e.metadata),
+                    "data": e.data,
+                    "metadata": e.metadata,
                     "reported_at": e.reported_at,
                     "reported_day": e.reported_day,
                 }

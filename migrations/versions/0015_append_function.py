@@ -17,9 +17,10 @@ branch_labels = None
 depends_on = None
 
 # p_events: the events as one JSON array of objects with PreparedEvent's fields, data and metadata
-# as written (a json field of json_to_recordset is the text it was given). A JSON document rather than an
-# array per field: psycopg adapts Python lists in Python, seven of them took longer than the round
-# trip saved.
+# each the text to store as a JSON string (a nested json value would be parsed with its escapes,
+# and refused where PostgreSQL's json type keeps what it is given, such as a lone surrogate's
+# escape). One document rather than an array per field: psycopg adapts Python lists in Python,
+# and seven of them took longer than the round trip saved.
 # What a call can refuse, as SQLSTATEs of our own (class TL) that roll the statement back:
 # TL001 the key's earlier result (in DETAIL), TL002 the key used for another request,
 # TL003 a stale expected version (the stream's version in DETAIL).
@@ -56,9 +57,9 @@ BEGIN
     INSERT INTO events (position, incident_id, version, event_id, type, schema_version, data, metadata,
                         reported_at, recorded_at, reported_day)
         SELECT last_position - n + e.o, p_incident, version - n + e.o, e.event_id, e.type, e.schema_version,
-               e.data, e.metadata, COALESCE(e.reported_at, recorded_at), recorded_at, e.reported_day
+               e.data::json, e.metadata::json, COALESCE(e.reported_at, recorded_at), recorded_at, e.reported_day
         FROM ROWS FROM (json_to_recordset(p_events) AS (
-            event_id text, type text, schema_version integer, data json, metadata json,
+            event_id text, type text, schema_version integer, data text, metadata text,
             reported_at timestamptz, reported_day date)) WITH ORDINALITY AS e(
             event_id, type, schema_version, data, metadata, reported_at, reported_day, o);
     IF p_key IS NOT NULL THEN

@@ -119,6 +119,17 @@ class StoreContract:
         assert later.positions == list(range(size + 1, 2 * size + 1))
         assert [e.version for e in store.read_stream("b")] == list(range(1, size + 1))
 
+    @pytest.mark.parametrize("size", [1, SMALL_BATCH + 1])
+    def test_data_is_stored_as_written_by_either_append_path(self, store, size):
+        data = {"f": 1.0, "big": 2**70, "e": 1e100, "escapes": '\ud800 a\u0000b "q" \\', "n": {"b": [2.50], "a": None}}
+        store.append("a", [NewEvent("Noted", data, metadata={"m": "é\n"}) for _ in range(size)])
+        with store.engine.connect() as conn:
+            stored = conn.execute(
+                sa.select(sa.cast(events_table.c.data, sa.Text), sa.cast(events_table.c.metadata, sa.Text))
+            ).all()
+        assert stored == [(store_module._as_stored(data), store_module._as_stored({"m": "é\n"}))] * size
+        assert [e.data for e in store.read_stream("a")] == [data] * size
+
     def test_an_empty_batch_is_refused(self, store):
         with pytest.raises(ValueError):
             store.append("a", [])
