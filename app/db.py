@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -64,12 +68,51 @@ class ClosingQueuePool(QueuePool):
     """SQLAlchemy's QueuePool, except that a connection checked in after the pool was disposed is
     closed at once. A thread that outlives a shutdown (a read finishing after the server stopped)
     returns its connection to the disposed pool, which would otherwise keep it open until the
-    garbage collector finds it (and the driver warns that it was never closed)."""
+    garbage collector finds it (and the driver warns that it was never closed).
+
+    It also keeps a few connections aside for the append path (`held_connection`): checking a
+    connection out of the pool and back in cost a single append about 30 µs (10 out, 20 in,
+    timed around EventStore.append's driver call), a tenth of a durable append on SQLite."""
 
     _disposed = False
+    HELD = 2  # kept between appends; more appending at once take the pool's, as before
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._held: list[tuple[Any, float]] = []
+        self._held_lock = threading.Lock()
+
+    def take_held(self) -> tuple[Any, float]:
+        """A held connection and when it was first checked out, else one from the pool (now)."""
+        with self._held_lock:
+            if self._held:
+                pooled, since = self._held.pop()
+                if self._recycle < 0 or time.monotonic() - since < self._recycle:
+                    return pooled, since
+            else:
+                pooled = None
+        if pooled is not None:
+            pooled.close()  # held past the pool's recycle time: the pool recycles it
+        return self.connect(), time.monotonic()
+
+    def hold(self, pooled: Any, since: float) -> None:
+        with self._held_lock:
+            if not self._disposed and len(self._held) < self.HELD:
+                self._held.append((pooled, since))
+                return
+        pooled.close()
+
+    def held_connections(self) -> list[Any]:
+        """The driver connections held for appends now."""
+        with self._held_lock:
+            return [pooled.driver_connection for pooled, _ in self._held]
 
     def dispose(self) -> None:
         self._disposed = True
+        with self._held_lock:
+            held, self._held = self._held, []
+        for pooled, _ in held:
+            pooled.close()
         super().dispose()
 
     def _do_return_conn(self, record) -> None:
@@ -77,6 +120,29 @@ class ClosingQueuePool(QueuePool):
             record.close()
             return
         super()._do_return_conn(record)
+
+
+@contextmanager
+def held_connection(engine: Engine) -> Iterator[Any]:
+    """A pooled connection for one append, kept aside afterwards for the next (ClosingQueuePool).
+    Each append still has a connection of its own, so appends from several threads wait on the
+    database's lock with their statements sent (app.store.appenders), as with the pool's. After
+    an error the connection goes back to the pool, which resets or replaces it."""
+    pool = engine.pool
+    if not isinstance(pool, ClosingQueuePool):
+        pooled = engine.raw_connection()
+        try:
+            yield pooled
+        finally:
+            pooled.close()
+        return
+    pooled, since = pool.take_held()
+    try:
+        yield pooled
+    except BaseException:
+        pooled.close()
+        raise
+    pool.hold(pooled, since)
 
 
 def json_loads(text: str | bytes) -> Any:

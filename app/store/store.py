@@ -16,7 +16,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from app.db import utcnow
+from app.db import held_connection, utcnow
 from app.proofs.leaves import plain
 from app.proofs.sealing import KeyFor, open_data, private_names, seal_data, sealed_key_ids
 from app.store.appenders import (
@@ -182,11 +182,17 @@ class EventStore:
             return _result_to_json(_result(incident_id, appended, count))
 
         started = time.perf_counter()
-        pooled = self.engine.raw_connection()
         try:
-            appended = self._backend.append(
-                pooled.driver_connection, incident_id, prepared, utcnow(), expected_version, idempotency, result_json
-            )
+            with held_connection(self.engine) as pooled:
+                appended = self._backend.append(
+                    pooled.driver_connection,
+                    incident_id,
+                    prepared,
+                    utcnow(),
+                    expected_version,
+                    idempotency,
+                    result_json,
+                )
         except StaleVersion as stale:
             # StaleVersion is raised only when an expected_version was given, and IdempotencyMismatch
             # only with a key.
@@ -195,8 +201,6 @@ class EventStore:
             raise IdempotencyKeyReused(idempotency_key or "") from None
         except DuplicateEvent:
             raise DuplicateEventId("an event with one of these event ids is already stored") from None
-        finally:
-            pooled.close()
         if appended.earlier is not None:
             return _result_from_json(appended.earlier)
         if self._on_append is not None:

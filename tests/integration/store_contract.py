@@ -35,6 +35,14 @@ def all_positions(store: EventStore) -> list[int]:
     return [event.position for event in store.read_all(after_position=0, limit=1_000_000)]
 
 
+def _closed(connection) -> bool:
+    try:
+        connection.execute("SELECT 1")
+    except Exception:
+        return True
+    return False
+
+
 class StoreContract:
     backend: str
 
@@ -129,6 +137,51 @@ class StoreContract:
             ).all()
         assert stored == [(store_module._as_stored(data), store_module._as_stored({"m": "é\n"}))] * size
         assert [e.data for e in store.read_stream("a")] == [data] * size
+
+    def test_an_appends_connection_is_held_for_the_next_and_closed_with_the_engine(self, database_url):
+        from app.db import create_engine
+
+        engine = create_engine(database_url)
+        store = EventStore(engine)
+        store.append("a", [note(1)])
+        (held,) = engine.pool.held_connections()
+        store.append("a", [note(2)])
+        assert engine.pool.held_connections() == [held]
+        with pytest.raises(VersionConflict):
+            store.append("a", [note(3)], expected_version=0)
+        assert engine.pool.held_connections() == []  # after a refusal it went back to the pool
+        assert [e.version for e in store.read_stream("a")] == [1, 2]
+        store.append("a", [note(3)])
+        (held,) = engine.pool.held_connections()
+        disposed = engine.pool
+        engine.dispose()
+        assert disposed.held_connections() == [] and _closed(held)
+        assert store.append("a", [note(4)]).version == 4  # the new pool's connection
+        engine.dispose()
+
+    def test_appends_at_once_each_have_a_connection_and_few_are_held(self, engine):
+        from app.db import held_connection
+
+        with held_connection(engine) as first, held_connection(engine) as second:
+            with held_connection(engine) as third:
+                assert (
+                    len({id(first.driver_connection), id(second.driver_connection), id(third.driver_connection)}) == 3
+                )
+        assert len(engine.pool.held_connections()) == engine.pool.HELD
+
+    def test_a_held_connection_is_recycled_as_the_pool_would(self, database_url):
+        import time
+
+        from app.db import create_engine
+
+        engine = create_engine(database_url, pool_recycle=0.05)
+        store = EventStore(engine)
+        store.append("a", [note(1)])
+        (first,) = engine.pool.held_connections()
+        time.sleep(0.1)
+        store.append("a", [note(2)])
+        assert engine.pool.held_connections() != [first]
+        engine.dispose()
 
     def test_an_empty_batch_is_refused(self, store):
         with pytest.raises(ValueError):
