@@ -18,9 +18,9 @@ metadata = sa.MetaData(
 
 # One row: the last position handed out and the last recorded_at, both only ever growing, and the
 # log's Merkle tree so far: its size and its right edge (the hashes of its complete subtrees, 32
-# bytes each, largest first: app.proofs.merkle.extend). The tree's size is the position unless
-# events were written around the store (a migration, a repair): app.store.tree catches it up.
-# Appends lock this row first; see app.store.appenders for why.
+# bytes each, largest first: app.proofs.merkle.extend). The tree integrates the committed events
+# behind the head (app.store.tree), so its size is at most the position. Appends lock this row
+# first; see app.store.appenders for why.
 log_head = sa.Table(
     "log_head",
     metadata,
