@@ -63,6 +63,8 @@ BEGIN
             reported_at timestamptz, reported_day date)) WITH ORDINALITY AS e(
             event_id, type, schema_version, data, metadata, reported_at, reported_day, o);
     IF p_key IS NOT NULL THEN
+        -- The result a repeat is answered with, in app.store.store._result_to_json's shape (the
+        -- store contract's idempotency tests read it back through both paths).
         INSERT INTO idempotency_keys (scope, key, request_hash, incident_id, result, created_at)
         VALUES (p_scope, p_key, p_request_hash, p_incident, json_build_object(
             'incident_id', p_incident, 'version', version,
