@@ -12,6 +12,10 @@ from typing import Any
 
 from app.config import Settings
 
+# The commands that write to the store or serve it: on a schema older than the code (an upgrade
+# not yet migrated) they would fail at the first append or query, so they refuse to start instead.
+NEEDS_CURRENT_SCHEMA = {"serve", "worker", "project", "import"}
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="timeline", description=__doc__)
@@ -124,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
     except ValueError as error:
         parser.error(str(error))
+    if args.command in NEEDS_CURRENT_SCHEMA:
+        from app.db import schema_problem
+
+        if (problem := schema_problem(settings.database_url)) is not None:
+            print(f"timeline: {problem}", file=sys.stderr)
+            return 2
     handler = {
         "migrate": _migrate,
         "serve": _serve,

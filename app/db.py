@@ -277,6 +277,34 @@ def alembic_config(url: str):
     return config
 
 
+def schema_problem(url: str) -> str | None:
+    """Why this version cannot run on the database at `url` (no schema yet, or an older or newer one
+    than its newest migration), or None when the schema is current."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    needed = scripts.get_current_head()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    if current == needed:
+        return None
+    if current is None:
+        return "the database has no schema yet: run `timeline migrate` first"
+    if current not in {script.revision for script in scripts.walk_revisions()}:
+        return (
+            f"the database's schema is at revision {current}, newer than this version knows (it needs "
+            f"{needed}): run the version that migrated it"
+        )
+    return (
+        f"the database's schema is at revision {current} and this version needs {needed}: run `timeline migrate` first"
+    )
+
+
 def migrate(url: str) -> None:
     """Bring the database at `url` to the newest schema (alembic upgrade head), and the log's
     Merkle tree up to the events stored before it was kept (app.store.tree)."""
