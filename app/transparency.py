@@ -56,7 +56,7 @@ class TransparencyLog:
         issued = self.issue()
         if issued is not None:
             return issued
-        size, _ = self.tree.head()
+        size = self.tree.size()  # integrated by issue()
         return self.checkpoints.at(size) if size else None
 
     def _saw(self, checkpoint: IssuedCheckpoint | None) -> None:

@@ -465,6 +465,7 @@ def floor_with_the_stores_writes(backend, db, incidents: list[str]):
     notification, all in the function timeline_append (migrations/versions/0015). `floor` against
     this is what the writes themselves cost; this against `ours`, the Python."""
     from app.store import appenders
+    from app.store.listener import APPENDED_CHANNEL
 
     connection = raw_connection(backend, db)
 
@@ -495,7 +496,8 @@ def floor_with_the_stores_writes(backend, db, incidents: list[str]):
                 appenders.PreparedEvent(str(uuid.uuid4()), EVENT_TYPE, 2, json.dumps(data), "{}", reported_at)
                 for data, reported_at in batch
             ]
-            arguments = appenders.postgres_append_arguments(incident_id, prepared, utcnow(), None, None, "")
+            document = appenders.events_document(prepared)
+            arguments = (incident_id, utcnow(), None, None, None, None, document, APPENDED_CHANNEL, "")
             connection.execute(appenders.POSTGRES_APPEND, arguments).fetchone()
 
     try:

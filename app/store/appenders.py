@@ -14,9 +14,9 @@ Marten years). So appends are serialized for the whole span from taking a positi
   first transaction is already committed and visible (PostgreSQL marks a transaction committed
   before it releases its locks). This is the effect of pg_advisory_xact_lock or LOCK TABLE ... IN
   EXCLUSIVE MODE (as the eventsourcing library does), with the counter we need in the same round trip.
-On PostgreSQL an append of up to SMALL_BATCH events is one statement, the function
-timeline_append (migrations/versions/0015), which makes these same writes in this same order in
-its own transaction; a larger one is a transaction of pipelined statements and a COPY.
+On PostgreSQL these writes are functions (migrations/versions/0015), in this same order: an append
+of up to SMALL_BATCH events is one statement, timeline_append, in its own transaction; a larger one
+is a transaction of timeline_reserve, a COPY of the events and timeline_settle.
 Positions come from that counter, in that transaction: a rolled-back append rolls the counter back
 too, so no gap is ever left. recorded_at is the later of our clock and the last one handed out, so
 it never decreases along the position even if the clock steps back or two servers disagree.
@@ -41,36 +41,24 @@ from typing import Any
 
 import orjson
 
-from app.store.listener import APPENDED_CHANNEL, notice
+from app.store.listener import APPENDED_CHANNEL
 
-# The idempotency statements, with `{p}` for the driver's placeholder ("?" sqlite3, "%s" psycopg).
-EARLIER_RESULT = "SELECT request_hash, result FROM idempotency_keys WHERE scope = {p} AND key = {p}"
-REMEMBER_RESULT = (
-    "INSERT INTO idempotency_keys (scope, key, request_hash, incident_id, result, created_at) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
-)
-
-# The statements of an append, per driver (also run as they are by the append benchmark's
-# "raw driver, the store's writes", so that row measures exactly these writes).
+# The statements of a SQLite append (also run as they are by the append benchmark's "raw driver,
+# the store's writes", so that row measures exactly these writes). PostgreSQL's are the functions
+# of migrations/versions/0015, below.
 SQLITE_TAKE_POSITIONS = (
     "UPDATE log_head SET position = position + ?, "
     "recorded_at = CASE WHEN recorded_at > ? THEN recorded_at ELSE ? END "
     "WHERE id = 1 RETURNING position, recorded_at"
 )
+SQLITE_EARLIER_RESULT = "SELECT request_hash, result FROM idempotency_keys WHERE scope = ? AND key = ?"
 SQLITE_BUMP_STREAM = (
     "INSERT INTO streams (incident_id, version, opened_at) VALUES (?, ?, ?) "
     "ON CONFLICT (incident_id) DO UPDATE SET version = streams.version + excluded.version "
     "RETURNING version"
 )
-POSTGRES_TAKE_POSITIONS = (
-    "UPDATE log_head SET position = position + %s, recorded_at = GREATEST(recorded_at, %s) "
-    "WHERE id = 1 RETURNING position, recorded_at"
-)
-POSTGRES_BUMP_STREAM = (
-    "INSERT INTO streams (incident_id, version, opened_at) "
-    "VALUES (%s, %s, (SELECT recorded_at FROM log_head WHERE id = 1)) "
-    "ON CONFLICT (incident_id) DO UPDATE SET version = streams.version + EXCLUDED.version "
-    "RETURNING version"
+SQLITE_REMEMBER_RESULT = (
+    "INSERT INTO idempotency_keys (scope, key, request_hash, incident_id, result, created_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 # On PostgreSQL, up to this many events go in with the one statement, more with COPY. Measured
@@ -82,7 +70,6 @@ COLUMNS = (
     "reported_day"
 )
 SQLITE_INSERT_EVENTS = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join(['?'] * 11)})"
-POSTGRES_INSERT_EVENTS = f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join(['%s'] * 11)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +146,7 @@ def append_sqlite(
         now_text = sqlite_time(now)
         last_position, recorded_text = cursor.execute(SQLITE_TAKE_POSITIONS, (count, now_text, now_text)).fetchone()
         if idempotency is not None:
-            row = cursor.execute(EARLIER_RESULT.format(p="?"), (idempotency.scope, idempotency.key)).fetchone()
+            row = cursor.execute(SQLITE_EARLIER_RESULT, (idempotency.scope, idempotency.key)).fetchone()
             earlier = _matching(row, idempotency)
             if earlier is not None:
                 cursor.execute("ROLLBACK")
@@ -190,7 +177,7 @@ def append_sqlite(
         appended = Appended(new_version, first_position, recorded_at)
         if idempotency is not None:
             cursor.execute(
-                REMEMBER_RESULT.format(p="?"),
+                SQLITE_REMEMBER_RESULT,
                 (
                     idempotency.scope,
                     idempotency.key,
@@ -222,167 +209,109 @@ def append_postgres(
     now: datetime,
     expected_version: int | None,
     idempotency: Idempotency | None,
-    result_json,
     origin: str = "",
 ) -> Appended:
+    """An append on PostgreSQL, by the functions of migrations/versions/0015, which write the key's
+    result and the notification themselves."""
     import psycopg
 
     count = len(events)
+    key = (idempotency.scope, idempotency.key, idempotency.request_hash) if idempotency else (None, None, None)
     if count <= SMALL_BATCH:
-        return _append_postgres_in_one_statement(
-            connection, incident_id, events, now, expected_version, idempotency, origin
-        )
-    head, stream, earlier_cursor = connection.cursor(), connection.cursor(), connection.cursor()
+        arguments = (incident_id, now, expected_version, *key, events_document(events), APPENDED_CHANNEL, origin)
+        connection.autocommit = True  # the statement is its own transaction: see POSTGRES_APPEND
+        try:
+            version, last_position, recorded_at = connection.execute(POSTGRES_APPEND, arguments).fetchone()
+        except psycopg.Error as error:
+            return _refused(error, now)
+        finally:
+            if not connection.broken:  # a lost connection is the pool's to replace, as it is
+                connection.autocommit = False
+        return Appended(version, last_position - count + 1, recorded_at.astimezone(timezone.utc))
+    cursor = connection.cursor()
     try:
-        # One round trip for BEGIN, the log_head row lock (first: it serializes appends until
-        # COMMIT, see the module docstring), the idempotency look-up and the stream bump, which
-        # reads the recorded_at the first statement has just set. The statements run in order
-        # inside the one transaction; the pipeline only saves the waits between them.
+        # BEGIN and the reservation (the log_head lock first, the key, the stream's version) in one
+        # round trip; then the events by COPY, the key's result and the notification, and COMMIT.
         with connection.pipeline():
-            head.execute(POSTGRES_TAKE_POSITIONS, (count, now))
-            if idempotency is not None:
-                earlier_cursor.execute(EARLIER_RESULT.format(p="%s"), (idempotency.scope, idempotency.key))
-            stream.execute(POSTGRES_BUMP_STREAM, (incident_id, count))
-        last_position, recorded_at = head.fetchone()
-        if idempotency is not None:
-            earlier = _matching(earlier_cursor.fetchone(), idempotency)
-            if earlier is not None:
-                connection.rollback()
-                return Appended(0, 0, now, earlier=earlier)
-        (new_version,) = stream.fetchone()
-        _check_expected(expected_version, new_version, count)
-        first_position, first_version = last_position - count + 1, new_version - count + 1
-        rows = [
-            (
-                first_position + offset,
-                incident_id,
-                first_version + offset,
-                e.event_id,
-                e.type,
-                e.schema_version,
-                e.data,
-                e.metadata,
-                e.reported_at or recorded_at,
-                recorded_at,
-                e.reported_day,
-            )
-            for offset, e in enumerate(events)
-        ]
-        appended = Appended(new_version, first_position, recorded_at.astimezone(timezone.utc))
-        remember = (
-            (
-                REMEMBER_RESULT.format(p="%s"),
-                (
-                    idempotency.scope,
-                    idempotency.key,
-                    idempotency.request_hash,
-                    incident_id,
-                    json.dumps(result_json(appended)),
-                    recorded_at,
-                ),
-            )
-            if idempotency is not None
-            else None
+            cursor.execute(POSTGRES_RESERVE, (incident_id, now, count, expected_version, *key))
+        version, last_position, recorded_at = cursor.fetchone()
+        first_position, first_version = last_position - count + 1, version - count + 1
+        with cursor.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
+            for offset, e in enumerate(events):
+                copy.write_row(
+                    (
+                        first_position + offset,
+                        incident_id,
+                        first_version + offset,
+                        e.event_id,
+                        e.type,
+                        e.schema_version,
+                        e.data,
+                        e.metadata,
+                        e.reported_at or recorded_at,
+                        recorded_at,
+                        e.reported_day,
+                    )
+                )
+        cursor.execute(
+            POSTGRES_SETTLE,
+            (incident_id, count, version, last_position, recorded_at, *key, APPENDED_CHANNEL, origin),
         )
-        # Sent with the commit, heard by the other processes once it is visible (app.store.listener).
-        told = ("SELECT pg_notify(%s, %s)", (APPENDED_CHANNEL, notice(origin, incident_id, new_version, last_position)))
-        with head.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        if remember is not None:
-            head.execute(*remember)
-        head.execute(*told)
         connection.commit()
-        return appended
-    except psycopg.errors.UniqueViolation as error:
+        return Appended(version, first_position, recorded_at.astimezone(timezone.utc))
+    except psycopg.Error as error:
         connection.rollback()
-        if "event_id" in str(error):
-            raise DuplicateEvent() from None
-        raise
+        return _refused(error, now)
     except BaseException:
         connection.rollback()
         raise
     finally:
-        head.close()
-        stream.close()
-        earlier_cursor.close()
+        cursor.close()
 
 
-# The whole of a small append in one statement, one round trip (migrations/versions/0015): the
-# function runs the statements above in their order, under the same lock. Sent in autocommit, so
-# the statement is its own transaction: a pooled connection's BEGIN and COMMIT would be two more
-# round trips, even pipelined the append took a third longer (python -m benchmarks append).
+# The whole of a small append in one statement, one round trip (migrations/versions/0015): sent in
+# autocommit, so the statement is its own transaction. A pooled connection's BEGIN and COMMIT would
+# be two more round trips; even pipelined with them the same function took a third longer (a
+# scratch timing, benchmarks/README.md, append, 2026-12-03 14:45).
 POSTGRES_APPEND = "SELECT version, last_position, recorded_at FROM timeline_append(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-# The function's refusals, each rolling the statement back (migrations/versions/0015).
+POSTGRES_RESERVE = "SELECT version, last_position, recorded_at FROM timeline_reserve(%s, %s, %s, %s, %s, %s, %s)"
+POSTGRES_SETTLE = "SELECT timeline_settle(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# The functions' refusals, each rolling the transaction back (migrations/versions/0015).
 EARLIER_HELD, KEY_REUSED, VERSION_MOVED = "TL001", "TL002", "TL003"
 
 
-def postgres_append_arguments(
-    incident_id: str,
-    events: Sequence[PreparedEvent],
-    now: datetime,
-    expected_version: int | None,
-    idempotency: Idempotency | None,
-    origin: str,
-) -> tuple:
-    return (
-        incident_id,
-        now,
-        expected_version,
-        idempotency and idempotency.scope,
-        idempotency and idempotency.key,
-        idempotency and idempotency.request_hash,
-        orjson.dumps(
-            [
-                {
-                    "event_id": e.event_id,
-                    "type": e.type,
-                    "schema_version": e.schema_version,
-                    "data": e.data,
-                    "metadata": e.metadata,
-                    "reported_at": e.reported_at,
-                    "reported_day": e.reported_day,
-                }
-                for e in events
-            ]
-        ).decode(),
-        APPENDED_CHANNEL,
-        origin,
-    )
+def events_document(events: Sequence[PreparedEvent]) -> str:
+    """timeline_append's p_events: the events as one JSON array (migrations/versions/0015)."""
+    return orjson.dumps(
+        [
+            {
+                "event_id": e.event_id,
+                "type": e.type,
+                "schema_version": e.schema_version,
+                "data": e.data,
+                "metadata": e.metadata,
+                "reported_at": e.reported_at,
+                "reported_day": e.reported_day,
+            }
+            for e in events
+        ]
+    ).decode()
 
 
-def _append_postgres_in_one_statement(
-    connection,
-    incident_id: str,
-    events: Sequence[PreparedEvent],
-    now: datetime,
-    expected_version: int | None,
-    idempotency: Idempotency | None,
-    origin: str,
-) -> Appended:
+def _refused(error, now: datetime) -> Appended:
+    """What a refusal of the functions (or a duplicate event id) means to the store; anything else
+    is raised as it is."""
     import psycopg
 
-    arguments = postgres_append_arguments(incident_id, events, now, expected_version, idempotency, origin)
-    connection.autocommit = True
-    try:
-        version, last_position, recorded_at = connection.execute(POSTGRES_APPEND, arguments).fetchone()
-    except psycopg.errors.UniqueViolation as error:
-        if "event_id" in str(error):
-            raise DuplicateEvent() from None
-        raise
-    except psycopg.Error as error:
-        refused = error.sqlstate
-        if refused == EARLIER_HELD:
-            return Appended(0, 0, now, earlier=json.loads(error.diag.message_detail or "null"))
-        if refused == KEY_REUSED:
-            raise IdempotencyMismatch() from None
-        if refused == VERSION_MOVED:
-            raise StaleVersion(int(error.diag.message_detail or 0)) from None
-        raise
-    finally:
-        if not connection.broken:  # a lost connection is the pool's to replace, as it is
-            connection.autocommit = False
-    return Appended(version, last_position - len(events) + 1, recorded_at.astimezone(timezone.utc))
+    if isinstance(error, psycopg.errors.UniqueViolation) and "event_id" in str(error):
+        raise DuplicateEvent() from None
+    if error.sqlstate == EARLIER_HELD:
+        return Appended(0, 0, now, earlier=json.loads(error.diag.message_detail or "null"))
+    if error.sqlstate == KEY_REUSED:
+        raise IdempotencyMismatch() from None
+    if error.sqlstate == VERSION_MOVED:
+        raise StaleVersion(int(error.diag.message_detail or 0)) from None
+    raise error
 
 
 def _matching(row, idempotency: Idempotency) -> dict[str, Any] | None:

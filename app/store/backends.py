@@ -103,8 +103,9 @@ class PostgresBackend:
         idempotency: Idempotency | None,
         result_json: ResultJson,
     ) -> Appended:
+        # The functions write the key's result themselves (migrations/versions/0015): no result_json.
         return append_postgres(
-            driver_connection, incident_id, prepared, now, expected_version, idempotency, result_json, self.origin
+            driver_connection, incident_id, prepared, now, expected_version, idempotency, self.origin
         )
 
     def listener(self, engine: Engine, on_append: OnAppend) -> AppendListener:

@@ -1,10 +1,11 @@
 """Hearing other processes' appends on PostgreSQL: every append NOTIFYs, every server process LISTENs.
 
 An append sends `pg_notify(APPENDED_CHANNEL, payload)` inside its own transaction
-(app.store.appenders), so PostgreSQL delivers it only once the append has committed, and in commit
-order: a process told "stream s is at version v" finds those events already visible. The payload
-names the store that appended (its `origin`), so a process does not hear its own appends twice:
-it learns of those as they return.
+(timeline_settle, migrations/versions/0015), a JSON object of the store's `origin`, the `stream`,
+its `version` and the `position` of its last event; so PostgreSQL delivers it only once the append
+has committed, and in commit order: a process told "stream s is at version v" finds those events
+already visible. The origin names the store that appended, so a process does not hear its own
+appends twice: it learns of those as they return.
 
 The listener is one thread per process on a connection of its own, taken from the engine's pool and
 detached from it (so it keeps the pool's connect settings but is never handed to anyone else). If
@@ -27,10 +28,6 @@ log = logging.getLogger("timeline.store")
 APPENDED_CHANNEL = "timeline_appended"
 RECONNECT_SECONDS = 1.0
 WAKE_SECONDS = 0.5  # how often the thread looks up from listening, to notice a stop
-
-
-def notice(origin: str, stream_id: str, version: int, position: int) -> str:
-    return json.dumps({"origin": origin, "stream": stream_id, "version": version, "position": position})
 
 
 class AppendListener:
