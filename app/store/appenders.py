@@ -34,7 +34,7 @@ when it was done here, under the lock (benchmarks/README.md, append).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
@@ -123,6 +123,34 @@ def _check_expected(expected_version: int | None, new_version: int, count: int) 
         raise StaleVersion(new_version - count)
 
 
+def event_rows(
+    incident_id: str,
+    events: Sequence[PreparedEvent],
+    first_position: int,
+    first_version: int,
+    recorded: Any,
+    reported: Callable[[PreparedEvent], Any],
+    day: Callable[[date | None], Any],
+) -> list[tuple]:
+    """The events table's rows of an append (COLUMNS), times and days as the backend's driver takes them."""
+    return [
+        (
+            first_position + offset,
+            incident_id,
+            first_version + offset,
+            e.event_id,
+            e.type,
+            e.schema_version,
+            e.data,
+            e.metadata,
+            reported(e),
+            recorded,
+            day(e.reported_day),
+        )
+        for offset, e in enumerate(events)
+    ]
+
+
 def sqlite_time(moment: datetime) -> str:
     """The text SQLAlchemy keeps on SQLite for a UTCDateTime (naive UTC, microseconds)."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -156,22 +184,15 @@ def append_sqlite(
         first_position, first_version = last_position - count + 1, new_version - count + 1
         cursor.executemany(
             SQLITE_INSERT_EVENTS,
-            [
-                (
-                    first_position + offset,
-                    incident_id,
-                    first_version + offset,
-                    e.event_id,
-                    e.type,
-                    e.schema_version,
-                    e.data,
-                    e.metadata,
-                    recorded_text if e.reported_at is None else sqlite_time(e.reported_at),
-                    recorded_text,
-                    e.reported_day and e.reported_day.isoformat(),
-                )
-                for offset, e in enumerate(events)
-            ],
+            event_rows(
+                incident_id,
+                events,
+                first_position,
+                first_version,
+                recorded_text,
+                lambda e: recorded_text if e.reported_at is None else sqlite_time(e.reported_at),
+                lambda day: day and day.isoformat(),
+            ),
         )
         recorded_at = datetime.fromisoformat(recorded_text).replace(tzinfo=timezone.utc)
         appended = Appended(new_version, first_position, recorded_at)
@@ -236,23 +257,18 @@ def append_postgres(
             cursor.execute(POSTGRES_RESERVE, (incident_id, now, count, expected_version, *key))
         version, last_position, recorded_at = cursor.fetchone()
         first_position, first_version = last_position - count + 1, version - count + 1
+        rows = event_rows(
+            incident_id,
+            events,
+            first_position,
+            first_version,
+            recorded_at,
+            lambda e: e.reported_at or recorded_at,
+            lambda day: day,
+        )
         with cursor.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
-            for offset, e in enumerate(events):
-                copy.write_row(
-                    (
-                        first_position + offset,
-                        incident_id,
-                        first_version + offset,
-                        e.event_id,
-                        e.type,
-                        e.schema_version,
-                        e.data,
-                        e.metadata,
-                        e.reported_at or recorded_at,
-                        recorded_at,
-                        e.reported_day,
-                    )
-                )
+            for row in rows:
+                copy.write_row(row)
         cursor.execute(
             POSTGRES_SETTLE,
             (incident_id, count, version, last_position, recorded_at, *key, APPENDED_CHANNEL, origin),
