@@ -460,9 +460,10 @@ def floor(backend, db, incidents: list[str]):
 @contextmanager
 def floor_with_the_stores_writes(backend, db, incidents: list[str]):
     """The raw driver making every write an append of ours makes, with the store's own statements
-    (app.store.appenders) in its round trips, and none of the store's Python: the counter row
-    (position and recorded_at), the stream's version, the events, and on PostgreSQL the
-    notification, all in the function timeline_append (migrations/versions/0015). `floor` against
+    (app.store.appenders) in its round trips, and none of the store's Python: the head and the
+    stream's version read from the events, the stream's row when it is new, the events, and on
+    PostgreSQL the lock and the notification, all in the function timeline_append
+    (migrations/versions/0015, 0016). `floor` against
     this is what the writes themselves cost; this against `ours`, the Python."""
     from app.store import appenders
     from app.store.listener import APPENDED_CHANNEL
@@ -478,13 +479,14 @@ def floor_with_the_stores_writes(backend, db, incidents: list[str]):
 
     def run_sqlite(appends: list[Append]) -> None:
         for incident_id, batch in appends:
-            count, now = len(batch), utcnow().replace(tzinfo=None).isoformat(" ", "microseconds")
+            now = appenders.sqlite_time(utcnow())
             connection.execute("BEGIN IMMEDIATE")
-            last, recorded = connection.execute(appenders.SQLITE_TAKE_POSITIONS, (count, now, now)).fetchone()
-            (version,) = connection.execute(appenders.SQLITE_BUMP_STREAM, (incident_id, count, recorded)).fetchone()
+            head, last_recorded, version = connection.execute(appenders.SQLITE_HEAD, (incident_id,)).fetchone()
+            recorded = max(now, last_recorded or now)
+            if version is None:
+                connection.execute(appenders.SQLITE_OPEN_STREAM, (incident_id, recorded))
             connection.executemany(
-                appenders.SQLITE_INSERT_EVENTS,
-                rows(incident_id, batch, last - count + 1, version - count + 1, recorded),
+                appenders.SQLITE_INSERT_EVENTS, rows(incident_id, batch, (head or 0) + 1, (version or 0) + 1, recorded)
             )
             connection.execute("COMMIT")
 

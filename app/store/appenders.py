@@ -9,17 +9,23 @@ in position order: a follower that has read up to position p must never later fi
 event with a position below p (an append that took p-1 but committed after p: the bug that cost
 Marten years). So appends are serialized for the whole span from taking a position to COMMIT:
 - SQLite: BEGIN IMMEDIATE takes the database's single write lock before anything is read.
-- PostgreSQL: the first statement updates the one log_head row, which takes its row lock and holds
-  it until COMMIT or ROLLBACK; a concurrent append blocks on that row, and when it resumes the
-  first transaction is already committed and visible (PostgreSQL marks a transaction committed
-  before it releases its locks). This is the effect of pg_advisory_xact_lock or LOCK TABLE ... IN
-  EXCLUSIVE MODE (as the eventsourcing library does), with the counter we need in the same round trip.
-On PostgreSQL these writes are functions (migrations/versions/0015), in this same order: an append
-of up to SMALL_BATCH events is one statement, timeline_append, in its own transaction; a larger one
-is a transaction of timeline_reserve, a COPY of the events and timeline_settle.
-Positions come from that counter, in that transaction: a rolled-back append rolls the counter back
-too, so no gap is ever left. recorded_at is the later of our clock and the last one handed out, so
-it never decreases along the position even if the clock steps back or two servers disagree.
+- PostgreSQL: the first statement takes a transaction advisory lock (APPEND_LOCK), held until
+  COMMIT or ROLLBACK; a concurrent append waits for it, and when it has it the first transaction is
+  already committed and visible (PostgreSQL marks a transaction committed before it releases its
+  locks), and each later statement, at READ COMMITTED, reads with a snapshot taken after that.
+  This is the effect of LOCK TABLE ... IN EXCLUSIVE MODE, as the eventsourcing library takes it,
+  without locking out the readers of the table. Were an append run at REPEATABLE READ its snapshot
+  could predate the lock: the position or version it took would then already be stored, and the
+  events' unique keys refuse it rather than leave a gap or a reordering.
+On PostgreSQL these writes are functions (migrations/versions/0015, 0016), in this same order: an
+append of up to SMALL_BATCH events is one statement, timeline_append, in its own transaction; a
+larger one is a transaction of timeline_reserve, a COPY of the events and timeline_settle.
+Under the lock, the head is read from the events themselves (migrations/versions/0016): the next
+position is one past the highest stored, a stream's next version one past its highest, each one
+step down an index the events have anyway, and nothing else is rewritten per append (a counter row
+and a stream row were two more pages per commit on SQLite). A rolled-back append leaves no row,
+so no gap. recorded_at is the later of our clock and the latest one stored, so it never decreases
+along the position even if the clock steps back or two servers disagree.
 Everything else that needs checking against the stream (expected_version, an idempotency key) is
 checked after the lock is taken, so nothing can slip in between the check and the insert.
 
@@ -45,18 +51,13 @@ from app.store.listener import APPENDED_CHANNEL
 
 # The statements of a SQLite append (also run as they are by the append benchmark's "raw driver,
 # the store's writes", so that row measures exactly these writes). PostgreSQL's are the functions
-# of migrations/versions/0015, below.
-SQLITE_TAKE_POSITIONS = (
-    "UPDATE log_head SET position = position + ?, "
-    "recorded_at = CASE WHEN recorded_at > ? THEN recorded_at ELSE ? END "
-    "WHERE id = 1 RETURNING position, recorded_at"
+# of migrations/versions/0015 and 0016, below.
+SQLITE_HEAD = (
+    "SELECT (SELECT max(position) FROM events), (SELECT max(recorded_at) FROM events), "
+    "(SELECT max(version) FROM events WHERE incident_id = ?)"
 )
 SQLITE_EARLIER_RESULT = "SELECT request_hash, result FROM idempotency_keys WHERE scope = ? AND key = ?"
-SQLITE_BUMP_STREAM = (
-    "INSERT INTO streams (incident_id, version, opened_at) VALUES (?, ?, ?) "
-    "ON CONFLICT (incident_id) DO UPDATE SET version = streams.version + excluded.version "
-    "RETURNING version"
-)
+SQLITE_OPEN_STREAM = "INSERT INTO streams (incident_id, opened_at) VALUES (?, ?) ON CONFLICT DO NOTHING"
 SQLITE_REMEMBER_RESULT = (
     "INSERT INTO idempotency_keys (scope, key, request_hash, incident_id, result, created_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
@@ -65,6 +66,8 @@ SQLITE_REMEMBER_RESULT = (
 # (python -m benchmarks append, 2026-12-03): 100 events 0.92x of the floor in the statement, 0.80x
 # with COPY; 1,000 events 0.77x in the statement, 0.89x with COPY.
 SMALL_BATCH = 200
+# The transaction advisory lock appends take on PostgreSQL (migrations/versions/0016 writes it out).
+APPEND_LOCK = 0x746C_6170_7065_6E64  # "tlappend" in ASCII, apart from app.leadership's keys
 COLUMNS = (
     "position, incident_id, version, event_id, type, schema_version, data, metadata, reported_at, recorded_at, "
     "reported_day"
@@ -117,12 +120,6 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":")) if value else "{}"
 
 
-def _check_expected(expected_version: int | None, new_version: int, count: int) -> None:
-    """Under the lock, before any event row is written: raising here rolls the bump back."""
-    if expected_version is not None and new_version - count != expected_version:
-        raise StaleVersion(new_version - count)
-
-
 def event_rows(
     incident_id: str,
     events: Sequence[PreparedEvent],
@@ -172,16 +169,22 @@ def append_sqlite(
     cursor.execute("BEGIN IMMEDIATE")  # the write lock, held to COMMIT: see the module docstring
     try:
         now_text = sqlite_time(now)
-        last_position, recorded_text = cursor.execute(SQLITE_TAKE_POSITIONS, (count, now_text, now_text)).fetchone()
+        head, last_recorded, version = cursor.execute(SQLITE_HEAD, (incident_id,)).fetchone()
+        # Text of one fixed form (sqlite_time), so the later time is the greater string.
+        recorded_text = now_text if last_recorded is None or now_text > last_recorded else last_recorded
         if idempotency is not None:
             row = cursor.execute(SQLITE_EARLIER_RESULT, (idempotency.scope, idempotency.key)).fetchone()
             earlier = _matching(row, idempotency)
             if earlier is not None:
                 cursor.execute("ROLLBACK")
                 return Appended(0, 0, now, earlier=earlier)
-        (new_version,) = cursor.execute(SQLITE_BUMP_STREAM, (incident_id, count, recorded_text)).fetchone()
-        _check_expected(expected_version, new_version, count)
-        first_position, first_version = last_position - count + 1, new_version - count + 1
+        version = version or 0
+        if expected_version is not None and version != expected_version:
+            raise StaleVersion(version)
+        if version == 0:
+            cursor.execute(SQLITE_OPEN_STREAM, (incident_id, recorded_text))
+        first_position, first_version = (head or 0) + 1, version + 1
+        new_version = version + count
         cursor.executemany(
             SQLITE_INSERT_EVENTS,
             event_rows(
@@ -251,7 +254,7 @@ def append_postgres(
         return Appended(version, last_position - count + 1, recorded_at.astimezone(timezone.utc))
     cursor = connection.cursor()
     try:
-        # BEGIN and the reservation (the log_head lock first, the key, the stream's version) in one
+        # BEGIN and the reservation (the appends' lock first, the key, the stream's version) in one
         # round trip; then the events by COPY, the key's result and the notification, and COMMIT.
         with connection.pipeline():
             cursor.execute(POSTGRES_RESERVE, (incident_id, now, count, expected_version, *key))

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from app.db import held_connection, utcnow
 from app.proofs.leaves import plain
 from app.proofs.sealing import KeyFor, open_data, private_names, seal_data, sealed_key_ids
+from app.store import tables
 from app.store.appenders import (
     Appended,
     DuplicateEvent,
@@ -30,7 +31,7 @@ from app.store.appenders import (
 from app.store.backends import store_backend
 from app.store.listener import AppendListener
 from app.store.people import PersonKeys
-from app.store.tables import events, idempotency_keys, log_head, streams
+from app.store.tables import events, idempotency_keys, streams
 from events.actors import RESERVED_STREAMS
 from events.published import Published
 from events.upcasting import upcast as upcast_to_current
@@ -304,12 +305,12 @@ class EventStore:
     def head_position(self) -> int:
         """The highest position committed so far (0 for an empty store)."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(log_head.c.position).where(log_head.c.id == 1)).scalar_one()
+            return conn.execute(sa.select(tables.head_position)).scalar_one()
 
     def stream_version(self, incident_id: str) -> int | None:
         """The stream's current version (an incident's, or a reserved stream's), or None if it does not exist."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(streams.c.version).where(streams.c.incident_id == incident_id)).scalar()
+            return conn.execute(sa.select(tables.stream_version(incident_id))).scalar()
 
     def incident_version(self, incident_id: str) -> int | None:
         """The incident's current version, or None if no such incident exists (a reserved stream,
@@ -379,7 +380,11 @@ class EventStore:
             return [
                 tuple(row)
                 for row in conn.execute(
-                    sa.select(streams.c.incident_id, streams.c.version, streams.c.opened_at)
+                    sa.select(
+                        streams.c.incident_id,
+                        sa.func.coalesce(tables.stream_version(streams.c.incident_id), 0),
+                        streams.c.opened_at,
+                    )
                     .where(streams.c.incident_id.not_in(sorted(RESERVED_STREAMS)))
                     .order_by(streams.c.incident_id)
                 )

@@ -16,17 +16,13 @@ metadata = sa.MetaData(
     }
 )
 
-# One row: the last position handed out and the last recorded_at, both only ever growing, and the
-# log's Merkle tree so far: its size and its right edge (the hashes of its complete subtrees, 32
-# bytes each, largest first: app.proofs.merkle.extend). The tree integrates the committed events
-# behind the head (app.store.tree), so its size is at most the position. Appends lock this row
-# first; see app.store.appenders for why.
+# One row: the log's Merkle tree so far, its size and its right edge (the hashes of its complete
+# subtrees, 32 bytes each, largest first: app.proofs.merkle.extend). The tree integrates the
+# committed events behind the head (app.store.tree), so its size is at most the head position.
 log_head = sa.Table(
     "log_head",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("position", sa.BigInteger, nullable=False),
-    sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Column("tree_size", sa.BigInteger, nullable=False),
     sa.Column("frontier", sa.LargeBinary, nullable=False),
     sa.CheckConstraint("id = 1", name="single_row"),
@@ -60,11 +56,11 @@ checkpoints = sa.Table(
     sa.Column("issued_at", UTCDateTime, nullable=False),
 )
 
+# One row per stream, from its first append: when it was opened. Its version is its events' highest.
 streams = sa.Table(
     "streams",
     metadata,
     sa.Column("incident_id", sa.String(80), primary_key=True),
-    sa.Column("version", sa.Integer, nullable=False),
     sa.Column("opened_at", UTCDateTime, nullable=False),
 )
 
@@ -136,3 +132,14 @@ person_keys = sa.Table(
     sa.Column("key", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+
+# The log's head: the highest position committed so far (0 for an empty log), and a stream's
+# version, its highest; one step down the primary key or the (incident_id, version) key. Nothing
+# else keeps them: see app.store.appenders.
+head_position = sa.select(sa.func.coalesce(sa.func.max(events.c.position), 0)).scalar_subquery()
+
+
+def stream_version(incident_id) -> sa.ScalarSelect:
+    """The stream's highest version: NULL for a stream with no event (`incident_id` a value or a column)."""
+    return sa.select(sa.func.max(events.c.version)).where(events.c.incident_id == incident_id).scalar_subquery()

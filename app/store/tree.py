@@ -26,7 +26,7 @@ from app.proofs.leaves import event_leaf
 from app.proofs.notes import Checkpoint, Signer
 from app.store.backends import store_backend
 from app.store.store import StoredEvent, event_from_row
-from app.store.tables import checkpoints, events, log_head, merkle_nodes, node_key
+from app.store.tables import checkpoints, events, head_position, log_head, merkle_nodes, node_key
 from events.catalog import to_json_time
 
 T = TypeVar("T")
@@ -120,7 +120,7 @@ class LogTree:
         # update finds no row, the nodes are not written, and the next page starts from there.
         with self.engine.connect() as conn:
             size, head, frontier = conn.execute(
-                sa.select(log_head.c.tree_size, log_head.c.position, log_head.c.frontier).where(log_head.c.id == 1)
+                sa.select(log_head.c.tree_size, head_position, log_head.c.frontier).where(log_head.c.id == 1)
             ).one()
             if size >= head:
                 return 0
@@ -168,9 +168,7 @@ class LogTree:
     def progress(self) -> tuple[int, int]:
         """The tree's size and how many committed events it has not integrated yet (one read)."""
         with self.engine.connect() as conn:
-            size, head = conn.execute(
-                sa.select(log_head.c.tree_size, log_head.c.position).where(log_head.c.id == 1)
-            ).one()
+            size, head = conn.execute(sa.select(log_head.c.tree_size, head_position).where(log_head.c.id == 1)).one()
         return size, max(head - size, 0)
 
     def root(self, size: int) -> bytes:

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from app.db import utcnow, writer
 from app.store.keys import ApiKey, find_key
-from app.store.tables import api_keys, events, log_head
+from app.store.tables import api_keys, events, head_position
 from app.webhooks.signing import new_secret
 from app.webhooks.tables import (
     webhook_attempts,
@@ -264,7 +264,7 @@ class Subscriptions:
                 # this head is committed and visible (appends are serialized and publish the
                 # head in their own commit), and every later event gets a higher position, so
                 # "only new events" is exactly "position > head".
-                checkpoint = conn.execute(sa.select(log_head.c.position).where(log_head.c.id == 1)).scalar_one()
+                checkpoint = conn.execute(sa.select(head_position)).scalar_one()
             else:
                 checkpoint = from_position - 1
             conn.execute(

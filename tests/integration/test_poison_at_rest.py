@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from app.api.main import create_app
 from app.db import utcnow, writer
 from app.store import NewEvent
-from app.store.tables import log_head, streams
+from app.store.appenders import APPEND_LOCK
+from app.store.tables import head_position, stream_version, streams
 from app.webhooks.dispatcher import Dispatcher
 from tests.integration.test_dispatcher import OWNER, Running, webhook_settings
 from tests.support.webhook_receiver import Receiver
@@ -45,19 +46,16 @@ def recorded(assertion_id: str, **changes) -> dict:
 
 def store_as_an_older_version(engine, incident_id: str, type_name: str, data: dict, reported_at: str) -> None:
     """One row, as an earlier version's append wrote it: no checks, times given as text."""
-    # A writer from the start (BEGIN IMMEDIATE on SQLite, the head row locked on PostgreSQL), as the
+    # A writer from the start (BEGIN IMMEDIATE on SQLite, the appends' lock on PostgreSQL), as the
     # real append is: the service's own writers (its assertion index) may commit in between.
     with writer(engine.connect()) as conn, conn.begin():
-        position = conn.execute(sa.select(log_head.c.position).with_for_update()).scalar_one() + 1
-        version = (
-            conn.execute(sa.select(streams.c.version).where(streams.c.incident_id == incident_id)).scalar() or 0
-        ) + 1
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(APPEND_LOCK)))
+        position = conn.execute(sa.select(head_position)).scalar_one() + 1
+        version = (conn.execute(sa.select(stream_version(incident_id))).scalar() or 0) + 1
         now = utcnow().isoformat(" ")
-        conn.execute(sa.update(log_head).values(position=position))
         if version == 1:
-            conn.execute(sa.insert(streams).values(incident_id=incident_id, version=1, opened_at=utcnow()))
-        else:
-            conn.execute(sa.update(streams).where(streams.c.incident_id == incident_id).values(version=version))
+            conn.execute(sa.insert(streams).values(incident_id=incident_id, opened_at=utcnow()))
         # Literal SQL, so the time reaches the column as the text an older version sent, and the
         # JSON as json.dumps wrote it (NUL and lone surrogates as \u escapes).
         conn.execute(
