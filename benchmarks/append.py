@@ -466,7 +466,6 @@ def floor_with_the_stores_writes(backend, db, incidents: list[str]):
     (migrations/versions/0015, 0016). `floor` against
     this is what the writes themselves cost; this against `ours`, the Python."""
     from app.store import appenders
-    from app.store.listener import APPENDED_CHANNEL
 
     connection = raw_connection(backend, db)
 
@@ -498,9 +497,10 @@ def floor_with_the_stores_writes(backend, db, incidents: list[str]):
                 appenders.PreparedEvent(str(uuid.uuid4()), EVENT_TYPE, 2, json.dumps(data), "{}", reported_at)
                 for data, reported_at in batch
             ]
-            document = appenders.events_document(prepared)
-            arguments = (incident_id, utcnow(), None, None, None, None, document, APPENDED_CHANNEL, "")
-            connection.execute(appenders.POSTGRES_APPEND, arguments).fetchone()
+            no_key = (None, None, None)
+            connection.execute(
+                *appenders.postgres_append_statement(incident_id, prepared, utcnow(), None, no_key, "")
+            ).fetchone()
 
     try:
         yield (run_sqlite if backend.name == "sqlite" else run_postgres), lambda: counted_events(backend, connection)

@@ -42,7 +42,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -150,7 +150,9 @@ def event_rows(
 
 def sqlite_time(moment: datetime) -> str:
     """The text SQLAlchemy keeps on SQLite for a UTCDateTime (naive UTC, microseconds)."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def append_sqlite(
@@ -197,7 +199,10 @@ def append_sqlite(
                 lambda day: day and day.isoformat(),
             ),
         )
-        recorded_at = datetime.fromisoformat(recorded_text).replace(tzinfo=timezone.utc)
+        if recorded_text is now_text and now.tzinfo is UTC:
+            recorded_at = now
+        else:
+            recorded_at = datetime.fromisoformat(recorded_text).replace(tzinfo=UTC)
         appended = Appended(new_version, first_position, recorded_at)
         if idempotency is not None:
             cursor.execute(
@@ -235,23 +240,23 @@ def append_postgres(
     idempotency: Idempotency | None,
     origin: str = "",
 ) -> Appended:
-    """An append on PostgreSQL, by the functions of migrations/versions/0015, which write the key's
-    result and the notification themselves."""
+    """An append on PostgreSQL, by the functions of migrations/versions/0015 and 0016, which write
+    the key's result and the notification themselves."""
     import psycopg
 
     count = len(events)
     key = (idempotency.scope, idempotency.key, idempotency.request_hash) if idempotency else (None, None, None)
     if count <= SMALL_BATCH:
-        arguments = (incident_id, now, expected_version, *key, events_document(events), APPENDED_CHANNEL, origin)
+        statement, arguments = postgres_append_statement(incident_id, events, now, expected_version, key, origin)
         connection.autocommit = True  # the statement is its own transaction: see POSTGRES_APPEND
         try:
-            version, last_position, recorded_at = connection.execute(POSTGRES_APPEND, arguments).fetchone()
+            version, last_position, recorded_at = connection.execute(statement, arguments).fetchone()
         except psycopg.Error as error:
             return _refused(error, now)
         finally:
             if not connection.broken:  # a lost connection is the pool's to replace, as it is
                 connection.autocommit = False
-        return Appended(version, last_position - count + 1, recorded_at.astimezone(timezone.utc))
+        return Appended(version, last_position - count + 1, recorded_at.astimezone(UTC))
     cursor = connection.cursor()
     try:
         # BEGIN and the reservation (the appends' lock first, the key, the stream's version) in one
@@ -277,7 +282,7 @@ def append_postgres(
             (incident_id, count, version, last_position, recorded_at, *key, APPENDED_CHANNEL, origin),
         )
         connection.commit()
-        return Appended(version, first_position, recorded_at.astimezone(timezone.utc))
+        return Appended(version, first_position, recorded_at.astimezone(UTC))
     except psycopg.Error as error:
         connection.rollback()
         return _refused(error, now)
@@ -293,10 +298,34 @@ def append_postgres(
 # be two more round trips; even pipelined with them the same function took a third longer (a
 # scratch timing, benchmarks/README.md, append, 2026-12-03 14:45).
 POSTGRES_APPEND = "SELECT version, last_position, recorded_at FROM timeline_append(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# The same for one event, its fields as arguments (migrations/versions/0016).
+POSTGRES_APPEND_ONE = (
+    "SELECT version, last_position, recorded_at FROM timeline_append_one("
+    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
 POSTGRES_RESERVE = "SELECT version, last_position, recorded_at FROM timeline_reserve(%s, %s, %s, %s, %s, %s, %s)"
 POSTGRES_SETTLE = "SELECT timeline_settle(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 # The functions' refusals, each rolling the transaction back (migrations/versions/0015).
 EARLIER_HELD, KEY_REUSED, VERSION_MOVED = "TL001", "TL002", "TL003"
+
+
+def postgres_append_statement(
+    incident_id: str,
+    events: Sequence[PreparedEvent],
+    now: datetime,
+    expected_version: int | None,
+    key: tuple[str | None, str | None, str | None],
+    origin: str,
+) -> tuple[str, tuple]:
+    """The one statement of an append of up to SMALL_BATCH events, and its arguments: one event's
+    fields as arguments of timeline_append_one, more as timeline_append's JSON array."""
+    if len(events) == 1:
+        (e,) = events
+        statement = POSTGRES_APPEND_ONE
+        given: tuple = (e.event_id, e.type, e.schema_version, e.data, e.metadata, e.reported_at, e.reported_day)
+    else:
+        statement, given = POSTGRES_APPEND, (events_document(events),)
+    return statement, (incident_id, now, expected_version, *key, *given, APPENDED_CHANNEL, origin)
 
 
 def events_document(events: Sequence[PreparedEvent]) -> str:

@@ -63,12 +63,35 @@ RESERVE = f"""
 """
 
 
+# timeline_append_one: timeline_append for one event, given as arguments rather than a JSON array
+# to unpack, the commonest append (an editor's, a widget's). Measured against timeline_append, both
+# called by the raw driver (a scratch timing, 2026-12-03): 4-6% less time a call.
+INSERT_ONE = """
+    INSERT INTO events (position, incident_id, version, event_id, type, schema_version, data, metadata,
+                        reported_at, recorded_at, reported_day)
+        VALUES (last_position, p_incident, version, p_event_id, p_type, p_schema_version, p_data::json,
+                p_metadata::json, COALESCE(p_reported_at, recorded_at), recorded_at, p_reported_day);
+"""
+APPEND_ONE = (
+    "p_incident text, p_now timestamptz, p_expected integer, p_scope text, p_key text, p_request_hash text, "
+    "p_event_id text, p_type text, p_schema_version integer, p_data text, p_metadata text, "
+    "p_reported_at timestamptz, p_reported_day date, p_channel text, p_origin text, "
+    "OUT version integer, OUT last_position bigint, OUT recorded_at timestamptz"
+)
+
+
 def _functions(reserve: str) -> dict[str, tuple[str, str, str]]:
     earlier = _revision_0015()
-    return {
+    functions = {
         name: (arguments, declared, body.replace(earlier.RESERVE, reserve))
         for name, (arguments, declared, body) in earlier.FUNCTIONS.items()
     }
+    functions["timeline_append_one"] = (
+        APPEND_ONE,
+        "n integer := 1; held record;",
+        reserve + INSERT_ONE + earlier.SETTLE,
+    )
+    return functions
 
 
 def _replace_functions(functions: dict[str, tuple[str, str, str]]) -> None:
@@ -114,5 +137,5 @@ def downgrade() -> None:
         )
     )
     if op.get_bind().dialect.name == "postgresql":
-        earlier = _revision_0015()
-        _replace_functions(earlier.FUNCTIONS)
+        op.execute("DROP FUNCTION timeline_append_one")
+        _replace_functions(_revision_0015().FUNCTIONS)
