@@ -77,6 +77,9 @@ def build_app(settings: Settings) -> FastAPI:
         listener = app.state.store.listen(app.state.appended.notify)
         if listener is not None:
             listener.start()
+        # While nothing is committed, the timelines' head versions are not read again (app.projections.heads).
+        watch = app.state.store.log_watch(listener)
+        app.state.reads.heads.watch(None if watch is None else watch.token)
         # The assertion index follows the log in the background (and reads bring it up to date).
         app.state.reads.follower.start()
         app.state.log.start()  # signed checkpoints every few seconds while appends happen
@@ -84,6 +87,9 @@ def build_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await app.state.log.stop()
+            app.state.reads.heads.watch(None)
+            if watch is not None:
+                watch.close()
             if listener is not None:
                 await anyio.to_thread.run_sync(listener.stop)
             await app.state.reads.follower.stop()

@@ -1,13 +1,15 @@
 """The store's one seam between SQLite and PostgreSQL, chosen once per engine.
 
-Four things differ: the append path (each backend's driver, lock and bulk insert:
+Five things differ: the append path (each backend's driver, lock and bulk insert:
 app.store.appenders), looking up many event ids at once, writing the log tree's nodes in bulk,
-and whether other processes hear of an append at once (PostgreSQL's NOTIFY: app.store.listener)
-or find it by polling (SQLite). Everything else in the store is the same SQLAlchemy Core.
+whether other processes hear of an append at once (PostgreSQL's NOTIFY: app.store.listener)
+or find it by polling (SQLite), and how a process can tell, for nothing, that the log has not
+changed (LogWatch). Everything else in the store is the same SQLAlchemy Core.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -48,10 +50,58 @@ class StoreBackend(Protocol):
         """What hears other processes' appends at once, where the database can tell (else None: poll)."""
         ...
 
+    def log_watch(
+        self, engine: Engine, listener: AppendListener | None, appends_made: Callable[[], int]
+    ) -> LogWatch | None:
+        """What tells, without a read, that nothing was committed since it last said so (else None)."""
+        ...
+
     def scrub(self, engine: Engine, tables: Sequence[str]) -> None:
         """Leave no deleted row's bytes in the database's pages (an erasure): free pages, the
         write-ahead log, dead tuples."""
         ...
+
+
+class LogWatch(Protocol):
+    def token(self) -> Any:
+        """The same while nothing has been committed to the log (app.projections.heads)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class DataVersionWatch:
+    """SQLite's data_version on a connection of its own, which never writes: it changes with every
+    commit any other connection makes, in this process or another. A pragma answered from the open
+    connection's state (no page of a table is read), a few microseconds."""
+
+    def __init__(self, engine: Engine):
+        pooled = engine.raw_connection()
+        self._connection: Any = pooled.driver_connection
+        pooled.detach()  # ours alone: its data_version counts the commits of every other connection
+        self._lock = threading.Lock()
+
+    def token(self) -> int:
+        with self._lock:
+            return self._connection.execute("PRAGMA data_version").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+
+class HearingWatch:
+    """On PostgreSQL: the listener hearing every other process's append (whose notifications move
+    the head versions themselves), and this store's own count of appends."""
+
+    def __init__(self, listener: AppendListener, appends_made: Callable[[], int]):
+        self._listener, self._appends_made = listener, appends_made
+
+    def token(self) -> tuple[object, int]:
+        return self._listener.hearing(), self._appends_made()
+
+    def close(self) -> None:
+        pass
 
 
 class SqliteBackend:
@@ -62,6 +112,13 @@ class SqliteBackend:
 
     def listener(self, engine: Engine, on_append: OnAppend) -> None:
         return None  # SQLite tells nobody of a commit: other processes find appends by polling
+
+    def log_watch(
+        self, engine: Engine, listener: AppendListener | None, appends_made: Callable[[], int]
+    ) -> LogWatch | None:
+        if engine.url.database in (None, "", ":memory:"):
+            return None  # one connection per thread, each its own database: nothing to watch beside it
+        return DataVersionWatch(engine)
 
     def scrub(self, engine: Engine, tables: Sequence[str]) -> None:
         # VACUUM writes the whole database afresh (no free page keeps old bytes); in WAL mode it
@@ -110,6 +167,11 @@ class PostgresBackend:
 
     def listener(self, engine: Engine, on_append: OnAppend) -> AppendListener:
         return AppendListener(engine, self.origin, on_append)
+
+    def log_watch(
+        self, engine: Engine, listener: AppendListener | None, appends_made: Callable[[], int]
+    ) -> LogWatch | None:
+        return None if listener is None else HearingWatch(listener, appends_made)
 
     def scrub(self, engine: Engine, tables: Sequence[str]) -> None:
         # VACUUM FULL writes each table (and its indexes) into new files and deletes the old ones,

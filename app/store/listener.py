@@ -36,6 +36,7 @@ class AppendListener:
         self.origin = origin
         self.on_append = on_append
         self.heard = 0  # other processes' appends heard so far
+        self._listens = 0  # LISTENs made: a new one may have missed what came while there was none
         self._stopping = threading.Event()
         self._listening = threading.Event()
         self._thread: threading.Thread | None = None
@@ -48,6 +49,11 @@ class AppendListener:
     def wait_listening(self, timeout: float) -> bool:
         """Whether the LISTEN is in place (within `timeout` seconds): from then on no append is missed."""
         return self._listening.wait(timeout)
+
+    def hearing(self) -> object:
+        """The same while this listener has been hearing every append throughout (one LISTEN,
+        never dropped); something new each time otherwise."""
+        return self._listens if self._listening.is_set() else object()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -76,6 +82,7 @@ class AppendListener:
             connection.rollback()
             connection.autocommit = True
             connection.execute(f"LISTEN {APPENDED_CHANNEL}")
+            self._listens += 1
             self._listening.set()
             if not first:
                 self.on_append(None, None)  # while disconnected, appends may have gone unheard

@@ -28,7 +28,7 @@ from app.store.appenders import (
     PreparedEvent,
     StaleVersion,
 )
-from app.store.backends import store_backend
+from app.store.backends import LogWatch, store_backend
 from app.store.listener import AppendListener
 from app.store.people import PersonKeys
 from app.store.tables import events, idempotency_keys, streams
@@ -140,10 +140,16 @@ class EventStore:
         self.origin = uuid.uuid4().hex  # names this store's appends to the processes that hear of them
         self._backend = store_backend(engine, self.origin)
         self._on_append = on_append  # told (events, seconds) of every append that committed
+        self.appends_made = 0  # appends this store committed
 
     def scrub(self, tables: Sequence[str]) -> None:
         """Leave no deleted row's bytes in the database's pages (see StoreBackend.scrub)."""
         self._backend.scrub(self.engine, tables)
+
+    def log_watch(self, listener: AppendListener | None) -> LogWatch | None:
+        """A token that stays the same while nothing is committed to the log (app.projections.heads),
+        given the process's started listener on PostgreSQL (None if that cannot be told)."""
+        return self._backend.log_watch(self.engine, listener, lambda: self.appends_made)
 
     def listen(self, on_append: Callable[[str | None, int | None], None]) -> AppendListener | None:
         """A listener (not started) that calls `on_append(stream, version)` for other processes'
@@ -204,6 +210,7 @@ class EventStore:
             raise DuplicateEventId("an event with one of these event ids is already stored") from None
         if appended.earlier is not None:
             return _result_from_json(appended.earlier)
+        self.appends_made += 1  # read by LogWatch: it only has to change, so a lost update is harmless
         if self._on_append is not None:
             self._on_append(count, time.perf_counter() - started)
         return _result(incident_id, appended, count)

@@ -303,3 +303,39 @@ def test_while_one_read_refreshes_a_head_the_others_keep_the_copy_for_at_most_th
     assert heads.version("s") == 5
     assert answers == [3, 3, None]
     assert heads.fresh("s") is None  # the read began 1.5 s ago: already due again
+
+
+def test_a_copy_past_the_bound_is_trusted_while_the_watch_says_nothing_was_committed():
+    now = [0.0]
+    token = [1]
+    database = {"s": 3}
+    reads: list[str] = []
+
+    def read(stream_id: str) -> int | None:
+        reads.append(stream_id)
+        return database.get(stream_id)
+
+    heads = HeadVersions(read, refresh_seconds=1.0, clock=lambda: now[0])
+    assert heads.version("old") is None
+    database["old"] = 1
+    assert heads.version("old") == 1  # read before there was a watch: never vouched for by it
+    heads.watch(lambda: token[0])
+    now[0] = 0.1
+    assert heads.version("s") == 3 and reads == ["old", "old", "s"]
+    now[0] = 5.0
+    assert heads.fresh("s") is None, "the watch was last read long ago: it vouches for nothing"
+    assert heads.claim_refresh("s") is None, "read again, it says nothing was committed: no refresh"
+    assert heads.fresh("s") == 3 and heads.version("s") == 3 and reads == ["old", "old", "s"]
+    assert heads.fresh("old") is None, "read before the watch's first reading"
+    token[0] = 2  # a commit, here or elsewhere
+    database["s"] = 4
+    now[0] = 5.6
+    claimed = heads.claim_refresh("s")
+    assert claimed == 5.6 and heads.fresh("s") == 3, "given while the claimed refresh reads, as without a watch"
+    heads.refresh("s", claimed)
+    assert heads.fresh("s") == 4
+    now[0] = 9.0
+    assert heads.version("s") == 4 and reads == ["old", "old", "s", "s"], "read after the commit: vouched for"
+    heads.watch(None)
+    assert heads.fresh("s") is None, "no watch: the bound alone"
+
