@@ -338,4 +338,3 @@ def test_a_copy_past_the_bound_is_trusted_while_the_watch_says_nothing_was_commi
     assert heads.version("s") == 4 and reads == ["old", "old", "s", "s"], "read after the commit: vouched for"
     heads.watch(None)
     assert heads.fresh("s") is None, "no watch: the bound alone"
-
