@@ -48,6 +48,11 @@ class Leadership:
         self._connection: Any = None
         self._lock = threading.Lock()
 
+    @property
+    def contested(self) -> bool:
+        """Whether holding the role takes asking the database (PostgreSQL); on SQLite it is always held."""
+        return self._postgres
+
     def held(self) -> bool:
         if not self._postgres:
             return True

@@ -77,9 +77,11 @@ def build_app(settings: Settings) -> FastAPI:
         listener = app.state.store.listen(app.state.appended.notify)
         if listener is not None:
             listener.start()
-        # While nothing is committed, the timelines' head versions are not read again (app.projections.heads).
+        # While nothing is committed, the timelines' head versions are not read again
+        # (app.projections.heads), nor does the index follower's poll look for anything to follow.
         watch = app.state.store.log_watch(listener)
         app.state.reads.heads.watch(None if watch is None else watch.token)
+        app.state.reads.follower.watch(None if watch is None else watch.token)
         # The assertion index follows the log in the background (and reads bring it up to date).
         app.state.reads.follower.start()
         app.state.log.start()  # signed checkpoints every few seconds while appends happen
@@ -88,6 +90,7 @@ def build_app(settings: Settings) -> FastAPI:
         finally:
             await app.state.log.stop()
             app.state.reads.heads.watch(None)
+            app.state.reads.follower.watch(None)
             if watch is not None:
                 watch.close()
             if listener is not None:

@@ -81,13 +81,17 @@ class DataVersionWatch:
         pooled.detach()  # ours alone: its data_version counts the commits of every other connection
         self._lock = threading.Lock()
 
-    def token(self) -> int:
+    def token(self) -> object:
         with self._lock:
+            if self._connection is None:
+                return object()  # closed (the server stopping): it vouches for nothing
             return self._connection.execute("PRAGMA data_version").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:
-            self._connection.close()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
 
 class HearingWatch:

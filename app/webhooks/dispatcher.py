@@ -130,7 +130,7 @@ class ElectedDispatcher:
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                held = await anyio.to_thread.run_sync(self.leadership.held)
+                held = not self.leadership.contested or await anyio.to_thread.run_sync(self.leadership.held)
             except Exception:
                 logger.exception("could not ask whether this process dispatches webhooks; asking again")
                 held = False

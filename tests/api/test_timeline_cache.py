@@ -338,3 +338,30 @@ def test_a_copy_past_the_bound_is_trusted_while_the_watch_says_nothing_was_commi
     assert heads.version("s") == 4 and reads == ["old", "old", "s", "s"], "read after the commit: vouched for"
     heads.watch(None)
     assert heads.fresh("s") is None, "no watch: the bound alone"
+
+
+def test_the_index_follower_polls_nothing_while_nothing_is_committed(
+    settings, engine, database_url, writer, monkeypatch
+):
+    with client_for(settings, engine, index_poll_seconds=0.05) as client:
+        assert client.post("/v1/incidents", json={"id": INCIDENT, "title": "T"}, headers=writer).status_code == 201
+        projector = client.app.state.reads.follower.projector
+        calls: list[float] = []
+        catch_up = projector.catch_up
+
+        def counted_catch_up(*args, **kwargs):
+            calls.append(time.monotonic())
+            return catch_up(*args, **kwargs)
+
+        monkeypatch.setattr(projector, "catch_up", counted_catch_up)
+        deadline = time.monotonic() + 30  # settled: the catch-ups after our commit and the index's own
+        while (not calls or time.monotonic() - calls[-1] < 0.5) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        settled = len(calls)
+        time.sleep(0.5)  # ten polls
+        assert len(calls) == settled, "a poll that found nothing committed ran a catch-up"
+        other_process_appends(database_url, "elsewhere")
+        head = client.app.state.store.head_position()
+        while projector.position() < head and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(calls) > settled and projector.position() == head, "another process's append is followed"
