@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import anyio
 from sqlalchemy.engine import Engine
@@ -17,6 +19,7 @@ from app.proofs.notes import Signer
 from app.store.tree import Checkpoints, IssuedCheckpoint, LogTree
 
 log = logging.getLogger("timeline.log")
+_NOTHING = object()  # no token from the watch: the checkpoint is issued
 
 
 class CheckpointNotFound(Exception):
@@ -33,6 +36,13 @@ class TransparencyLog:
         # The largest checkpoint this process knows of, moved as it issues or reads one: what the
         # timeline's Timeline-Checkpoint header names, with no database round trip on a read.
         self.latest_size = 0
+        self._watch: Callable[[], Any] | None = None
+
+    def watch(self, token: Callable[[], Any] | None) -> None:
+        """Skip issuing while `token()` is what it was before the last issue: a token that moves
+        with every commit (app.store.backends.LogWatch.every_commit), so nothing was appended and
+        no other process issued a checkpoint since."""
+        self._watch = token
 
     @cached_property
     def signer(self) -> Signer:
@@ -112,9 +122,15 @@ class TransparencyLog:
     async def _run(self) -> None:
         # Every process issues on its own clock; two issuing the same size write the same note
         # (app.store.tree.Checkpoints.issue), so no election is needed.
+        issued: Any = _NOTHING  # the watch's token, read before the last issue that went through
         while not self._stopping.is_set():
             try:
-                await anyio.to_thread.run_sync(self.issue)
+                # Read before issuing: a commit made meanwhile changes it, and the next turn issues.
+                token = self._watch() if self._watch is not None else _NOTHING
+                if token is _NOTHING or token != issued:
+                    issued = _NOTHING
+                    await anyio.to_thread.run_sync(self.issue)
+                    issued = token
             except Exception:
                 log.exception("could not issue a checkpoint of the log; trying again")
             try:

@@ -60,18 +60,6 @@ def build_app(settings: Settings) -> FastAPI:
         discarded = app.state.timelines.snapshots.discard_stale()
         if discarded:
             logger.info("discarded %d snapshots made by an older timeline projection", discarded)
-        if settings.webhook_dispatcher:
-            from app.webhooks.dispatcher import Dispatcher, ElectedDispatcher
-
-            metrics = app.state.metrics
-            # The dispatcher runs in the server's event loop of the one process elected to it;
-            # appends wake it at once through the append signal (other processes' through the
-            # listener below), and it polls as a safety net.
-            app.state.dispatcher = ElectedDispatcher(
-                lambda: Dispatcher(engine, settings, signal=app.state.appended, on_outcome=metrics.delivered),
-                Leadership(engine, DISPATCHER),
-            )
-            app.state.dispatcher.start()
         # Other processes' appends (PostgreSQL) reach the same signal as this process's own: live
         # streams, the dispatcher, the index follower and the head versions wake at once.
         listener = app.state.store.listen(app.state.appended.notify)
@@ -82,6 +70,24 @@ def build_app(settings: Settings) -> FastAPI:
         watch = app.state.store.log_watch(listener)
         app.state.reads.heads.watch(None if watch is None else watch.token)
         app.state.reads.follower.watch(None if watch is None else watch.token)
+        # Where the watch moves with every commit (SQLite), the checkpoint loop and the webhook
+        # dispatcher's poll skip their turn while nothing at all was committed.
+        every_commit = watch.token if watch is not None and watch.every_commit else None
+        app.state.log.watch(every_commit)
+        if settings.webhook_dispatcher:
+            from app.webhooks.dispatcher import Dispatcher, ElectedDispatcher
+
+            metrics = app.state.metrics
+            # The dispatcher runs in the server's event loop of the one process elected to it;
+            # appends wake it at once through the append signal (other processes' through the
+            # listener above), and it polls as a safety net.
+            app.state.dispatcher = ElectedDispatcher(
+                lambda: Dispatcher(
+                    engine, settings, signal=app.state.appended, on_outcome=metrics.delivered, watch=every_commit
+                ),
+                Leadership(engine, DISPATCHER),
+            )
+            app.state.dispatcher.start()
         # The assertion index follows the log in the background (and reads bring it up to date).
         app.state.reads.follower.start()
         app.state.log.start()  # signed checkpoints every few seconds while appends happen

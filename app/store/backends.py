@@ -63,6 +63,8 @@ class StoreBackend(Protocol):
 
 
 class LogWatch(Protocol):
+    every_commit: bool  # whether the token moves with every commit (else: with every append)
+
     def token(self) -> Any:
         """The same while nothing has been committed to the log (app.projections.heads)."""
         ...
@@ -74,6 +76,8 @@ class DataVersionWatch:
     """SQLite's data_version on a connection of its own, which never writes: it changes with every
     commit any other connection makes, in this process or another. A pragma answered from the open
     connection's state (no page of a table is read), a few microseconds."""
+
+    every_commit = True
 
     def __init__(self, engine: Engine):
         pooled = engine.raw_connection()
@@ -96,7 +100,10 @@ class DataVersionWatch:
 
 class HearingWatch:
     """On PostgreSQL: the listener hearing every other process's append (whose notifications move
-    the head versions themselves), and this store's own count of appends."""
+    the head versions themselves), and this store's own count of appends. Other commits (a
+    subscription made through another process) do not move it."""
+
+    every_commit = False
 
     def __init__(self, listener: AppendListener, appends_made: Callable[[], int]):
         self._listener, self._appends_made = listener, appends_made

@@ -13,6 +13,7 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import anyio
 import httpx
@@ -49,6 +50,7 @@ class Dispatcher(Worker):
         rng: random.Random | None = None,
         queue_window: int = QUEUE_WINDOW,
         on_outcome: Callable[[Outcome], None] | None = None,
+        watch: Callable[[], Any] | None = None,
     ):
         timeout = float(settings.webhook_timeout_seconds)
         if settings.webhook_lease_seconds <= timeout:
@@ -90,6 +92,7 @@ class Dispatcher(Worker):
             signal=signal,
             rng=rng,
             on_outcome=on_outcome,
+            watch=watch,
         )
 
     async def run(self) -> None:

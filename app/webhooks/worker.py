@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.db import utcnow
 from app.webhooks.model import Job, Outcome
@@ -28,6 +29,7 @@ logger = logging.getLogger("timeline.webhooks")
 
 BATCH_WINDOW = 0.005  # seconds a step waits at most for more answers from attempts in flight
 BATCH_GAP = 0.001  # ... and at most this long for the next one
+_NOTHING = object()  # no token from the watch: the step runs
 
 
 class AppendWaiter(Protocol):
@@ -54,6 +56,7 @@ class Worker:
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = utcnow,
         on_outcome: Callable[[Outcome], None] | None = None,
+        watch: Callable[[], Any] | None = None,
     ):
         self.queue = queue
         self.sender = sender
@@ -64,6 +67,11 @@ class Worker:
         self._rng = rng or random.Random()
         self._clock = clock
         self._on_outcome = on_outcome  # told of every finished attempt, before it is recorded
+        # A token that stays the same while nothing at all is committed to the database (SQLite's
+        # data_version: app.store.backends.DataVersionWatch): a poll that finds it unchanged since
+        # the last step, nothing to record, nothing in flight and nothing due yet has nothing to
+        # find, and takes no step (the thread hop a poll, twice a second, beside a front page's reads).
+        self._watch = watch
         self._busy: dict[str, int] = {}  # subscription id -> attempts in flight in this process
         self._tasks: set[asyncio.Task] = set()
         self._outcomes: list[Outcome] = []
@@ -106,6 +114,9 @@ class Worker:
         watcher = self._loop.create_task(self._watch_appends()) if self._signal is not None else None
         logger.info("webhook dispatcher started")
         graceful = False
+        stepped: Any = _NOTHING  # the watch's token, read before the last step that succeeded
+        due_at = 0.0  # loop time at which the last step said work is next due
+        woken = True  # whether the last wait ended by a wake-up (an append, a poke, an answer)
         try:
             while not self._stopping:
                 # Cleared before the step, so a wake-up that arrives during it (an append, a
@@ -113,22 +124,34 @@ class Worker:
                 self._wake.clear()
                 outcomes, self._outcomes = self._outcomes, []
                 free = self.concurrency - len(self._tasks)
-                try:
-                    jobs, due_in = await asyncio.to_thread(self._step, outcomes, dict(self._busy), free)
-                except Exception:
-                    logger.exception("could not record webhook outcomes; retrying")
-                    # Keep the outcomes: they are recorded on the next turn (if their leases
-                    # lapse first, another worker delivers again: at least once).
-                    self._outcomes = outcomes + self._outcomes
-                    jobs, due_in = [], self.poll
+                # Read before the step: a commit made while it runs changes the token, so the
+                # next poll steps again.
+                token = self._token()
+                quiet = token is not _NOTHING and token == stepped and self._loop.time() < due_at
+                jobs: list[Job] = []
+                if woken or outcomes or self._tasks or not quiet:
+                    stepped = _NOTHING
+                    try:
+                        jobs, due_in, whole = await asyncio.to_thread(self._step, outcomes, dict(self._busy), free)
+                        if whole:
+                            stepped = token
+                    except Exception:
+                        logger.exception("could not record webhook outcomes; retrying")
+                        # Keep the outcomes: they are recorded on the next turn (if their leases
+                        # lapse first, another worker delivers again: at least once).
+                        self._outcomes = outcomes + self._outcomes
+                        due_in = self.poll
+                    due_at = math.inf if due_in is None else self._loop.time() + due_in
                 for job in jobs:
                     self._launch(job)
                 if self._stopping:
                     break
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, min(self.poll, due_in)))
+                    timeout = max(0.0, min(self.poll, due_at - self._loop.time()))
+                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                    woken = True
                 except TimeoutError:
-                    pass
+                    woken = False
                 await self._gather_outcomes()
             graceful = True
         finally:
@@ -151,7 +174,17 @@ class Worker:
                     task.cancel()
             logger.info("webhook dispatcher stopped")
 
-    def _step(self, outcomes: list[Outcome], busy: dict[str, int], free: int) -> tuple[list[Job], float]:
+    def _token(self) -> Any:
+        if self._watch is None:
+            return _NOTHING
+        try:
+            return self._watch()
+        except Exception:
+            return _NOTHING  # the step runs, and says what is wrong with the database
+
+    def _step(self, outcomes: list[Outcome], busy: dict[str, int], free: int) -> tuple[list[Job], float | None, bool]:
+        """Record, fan out, lease; the jobs, the seconds until work is next due (None: nothing is
+        waiting for a time), and whether the step went through (else it is tried after a poll)."""
         # Record before leasing: a delivered head row must be gone before the next event of
         # its incident can become eligible.
         if outcomes:
@@ -160,15 +193,15 @@ class Worker:
             caught_up = self.queue.fan_out()
             jobs = self.queue.lease(free, busy, self._clock()) if free > 0 else []
             if not caught_up:
-                return jobs, 0.0  # a fan-out that stopped at its page size goes on at once
+                return jobs, 0.0, True  # a fan-out that stopped at its page size goes on at once
             now = self._clock()
             due = self.queue.next_due(now)
-            return jobs, self.poll if due is None else max(0.0, (due - now).total_seconds()) + 0.001
+            return jobs, None if due is None else max(0.0, (due - now).total_seconds()) + 0.001, True
         except Exception:
             # The database is unreachable, say: nothing was leased, so nothing is lost; try again
             # after a poll interval.
             logger.exception("webhook dispatcher step failed; retrying")
-            return [], self.poll
+            return [], self.poll, False
 
     async def _gather_outcomes(self) -> None:
         """Give attempts still in flight a moment to finish, so one step records them together.

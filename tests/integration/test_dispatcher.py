@@ -603,3 +603,58 @@ def test_a_replay_after_an_erasure_sends_erased_where_the_name_was(
     assert replayed["data"]["headline"] == "[erased] says the agents fired first"
     assert "Wilhelmina" not in str(replayed)
     assert "Wilhelmina" not in str(erasures()[0]), "the erasure itself is delivered, naming no one"
+
+
+def test_watching_the_log_a_dispatcher_steps_only_on_a_commit_or_when_work_falls_due(
+    database_url, engine, store, subscriptions, receiver, backend
+):
+    """With a watch that moves with every commit (SQLite's data_version), a poll that finds nothing
+    committed takes no step, yet a lease that lapses with no commit at all is still taken over."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's watch does not move with every commit: its dispatcher polls")
+    from app.store.backends import DataVersionWatch
+
+    hung: list[str] = []
+
+    def hang_once(request):
+        if not hung:
+            hung.append(request.webhook_id)
+            return Reply(200, hang=True)
+        return Reply(200)
+
+    receiver.reply = hang_once
+    subscribe(subscriptions, receiver)
+    settings = webhook_settings(database_url, webhook_timeout_seconds=1, webhook_lease_seconds=1.5)
+    first = Running(Dispatcher(engine, settings)).__enter__()
+    ids = append(store, "alpha", 2)
+    receiver.wait_for(lambda r: any(q.status == 0 for q in r.requests), what="a request in flight")
+    first.kill()
+    receiver.release()
+    watch = DataVersionWatch(engine)
+    dispatcher = Dispatcher(engine, settings, watch=watch.token)
+    steps: list[float] = []
+    fan_out = dispatcher.queue.fan_out
+
+    def counted_fan_out():
+        steps.append(time.monotonic())
+        return fan_out()
+
+    dispatcher.queue.fan_out = counted_fan_out  # type: ignore[method-assign]
+    try:
+        with Running(dispatcher):
+            # Nothing is committed between the kill and the lapse: only the lease's due time wakes it.
+            receiver.wait_for(lambda r: r.count_delivered(ids) == 2, what="the lapsed delivery taken over")
+            deadline = time.monotonic() + 30
+            while time.monotonic() - steps[-1] < 0.5 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            settled = len(steps)
+            time.sleep(0.5)  # ten polls
+            assert len(steps) == settled, "a poll that found nothing committed took a step"
+            more = append(store, "alpha", 1, start=2)
+            receiver.wait_for(lambda r: r.count_delivered(ids + more) == 3, what="an append after the quiet")
+    finally:
+        watch.close()
+    del first
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
