@@ -11,10 +11,11 @@ version the body was folded at, so a stale answer is a true, complete timeline a
 (what a CDN holding it for `max-age` would serve anyway), never a mix, and a client that already has
 a newer ETag from another process just gets the older body once more within that bound.
 
-A copy past that bound is read again unless a watch on the log (`watch`, app.store.watch) says
-nothing was committed anywhere since it was: a token the database gives for nothing, and gives the
-same while nothing commits (SQLite's data_version; on PostgreSQL, the listener's connection while it
-hears every append, whose notifications move the copies here). While the watch's readings stay the
+A copy past that bound is read again unless a watch on the log (`watch`: app.store.backends.LogWatch)
+says nothing was appended anywhere since it was read: a token had for nothing, the same while
+nothing is committed (SQLite's data_version; on PostgreSQL, the listener while it hears every other
+process's append, whose notifications move the copies here within milliseconds, and this store's
+own count of appends). While the watch's readings stay the
 same, every copy read after the first of them is still current as of the latest, and is served
 without a read of its own: a front page's incident costs no database round trip, and no thread
 (which, taken four times a second for the incident and the actors' registry, doubled the p99 of the
